@@ -1,0 +1,60 @@
+"""Timing helpers: interleaved measurements so the limit and the project share the machine's mood.
+
+On a shared 2-core machine single timings swing ±25 %; every figure here is
+the median of many rounds, and a ratio is taken round by round with the two
+contenders interleaved (DESIGN.md §9).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass
+class Row:
+    """One line of the benchmark table."""
+
+    operation: str
+    ours_ms: float
+    limit_ms: float
+    target: str
+    peer: str = ""
+
+    @property
+    def ratio(self) -> float:
+        return self.ours_ms / self.limit_ms if self.limit_ms else float("nan")
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1000.0
+
+
+def interleaved(ours: Callable, limit: Callable, rounds: int = 30, warmup: int = 3):
+    """Median milliseconds of ``ours`` and ``limit``, alternating which runs first."""
+    for _ in range(warmup):
+        ours()
+        limit()
+    a, b = [], []
+    for i in range(rounds):
+        if i % 2:
+            a.append(timed(ours))
+            b.append(timed(limit))
+        else:
+            b.append(timed(limit))
+            a.append(timed(ours))
+    return statistics.median(a), statistics.median(b)
+
+
+def print_table(rows: list[Row]) -> None:
+    header = f"{'operation':<34} {'ours ms':>9} {'limit ms':>9} {'ratio':>7}  target / peer"
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        extra = row.target + (f"; {row.peer}" if row.peer else "")
+        print(f"{row.operation:<34} {row.ours_ms:>9.2f} {row.limit_ms:>9.2f} "
+              f"{row.ratio:>6.2f}×  {extra}")

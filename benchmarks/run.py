@@ -1,0 +1,27 @@
+"""Run every benchmark and print one table: ``python -m benchmarks.run``."""
+
+from __future__ import annotations
+
+import argparse
+
+import torch
+
+from benchmarks import bench_predict, bench_startup
+from benchmarks.common import print_table
+
+SUITES = {"startup": bench_startup.run, "predict": bench_predict.run}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", choices=sorted(SUITES), action="append")
+    args = parser.parse_args()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU")
+    rows = []
+    for name in args.only or SUITES:
+        rows += SUITES[name]()
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+"""Shared test setup: offscreen Qt, a private settings folder, small helpers."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+os.environ["WORKBENCH_CONFIG_DIR"] = tempfile.mkdtemp(prefix="workbench-test-config-")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def lite0():
+    from workbench.core.models import load_model
+
+    return load_model("efficientnet_lite0")
+
+
+@pytest.fixture(scope="session")
+def sample_image():
+    from workbench.io.images import load_image
+    from workbench.io.samples import sample_path
+
+    def load(name: str):
+        return load_image(sample_path(name))
+
+    return load

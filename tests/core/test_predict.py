@@ -1,0 +1,58 @@
+"""Prediction and preprocessing contracts."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from workbench.core.models.registry import wrap_model
+from workbench.core.predict import predict_image, predict_pixels
+from workbench.core.preprocess import crop_box, to_pixels
+from workbench.errors import InputError
+
+
+class Constant(nn.Module):
+    def __init__(self, value):
+        super().__init__()
+        self.value = value
+        self.fc = nn.Linear(3, 4)
+
+    def forward(self, x):
+        out = self.fc(x.mean(dim=(2, 3)))
+        return out * 0 + torch.tensor(self.value) if self.value is not None else out
+
+
+def tiny_model(value=None):
+    prep = {"mean": (0.5,) * 3, "std": (0.5,) * 3, "input_size": (8, 8)}
+    return wrap_model(Constant(value), prep, ["a", "b", "c", "d"], "tiny", "test", "image",
+                      torch.device("cpu"))
+
+
+def test_topk_is_sorted_and_labelled():
+    model = tiny_model([0.0, 3.0, 1.0, 2.0])
+    prediction, pixels = predict_image(model, np.full((20, 30, 3), 0.25, np.float32), topk=3)
+    assert [s.label for s in prediction.top] == ["b", "d", "c"]
+    assert prediction.top[0].prob == pytest.approx(np.exp(3) / np.exp([0, 3, 1, 2]).sum())
+    assert pixels.shape == (1, 3, 8, 8)
+
+
+def test_nan_input_and_nan_output_are_reported():
+    model = tiny_model()
+    image = np.zeros((8, 8, 3), np.float32)
+    image[2, 2, 1] = np.nan
+    with pytest.raises(InputError, match="NaN"):
+        predict_image(model, image)
+    with pytest.raises(InputError, match="NaN"):
+        predict_pixels(tiny_model([float("nan")] * 4), torch.zeros(1, 3, 8, 8))
+
+
+def test_crop_then_resize_handles_extreme_aspect_ratios():
+    assert crop_box(1, 40000, (224, 224)) == (0, 19999, 1, 1)
+    assert crop_box(300, 451, (224, 224)) == (0, 75, 300, 300)
+    x = to_pixels(np.random.rand(1, 40000, 3).astype(np.float32), (224, 224))
+    assert x.shape == (1, 3, 224, 224)
+
+
+def test_wrong_image_shapes():
+    with pytest.raises(InputError, match="RGB"):
+        to_pixels(np.zeros((8, 8), np.float32), (8, 8))

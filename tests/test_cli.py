@@ -1,0 +1,85 @@
+"""The command line: JSON output, saved inputs, one-line errors, screenshots."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from workbench.cli import main, normalize_argv
+from workbench.io.samples import sample_path
+
+
+def run_cli(*args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "workbench", *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_predict_json_and_saved_input(tmp_path, capsys):
+    saved = tmp_path / "x.npy"
+    code = main(["predict", str(sample_path("coffee")), "--json", "--topk", "3",
+                 "--save-input", str(saved)])
+    assert code == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [set(r) for r in rows] == [{"index", "label", "prob"}] * 3
+    assert rows[0]["label"] == "espresso" and rows[0]["index"] == 967
+    assert rows[0]["prob"] >= rows[1]["prob"] >= rows[2]["prob"]
+    x = np.load(saved)
+    assert x.shape == (1, 3, 224, 224) and x.dtype == np.float32
+    assert 0.0 <= x.min() and x.max() <= 1.0
+
+
+def test_predict_with_the_digits_model(capsys):
+    assert main(["predict", str(sample_path("camera")), "--model", "digits_lenet"]) == 0
+    assert "%" in capsys.readouterr().out
+
+
+def test_models_json_lists_builtins_offline(capsys):
+    assert main(["models", "--json"]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["efficientnet_lite0"]["offline"] and rows["digits_lenet"]["offline"]
+    assert rows["r3d_18"]["kind"] == "video"
+    assert {"resnet50", "vit_b_16", "vgg16", "resnext50_32x4d"} <= set(rows)
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["predict", "missing.png"], "missing.png': file not found"),
+    (["predict", "IMAGE", "--model", "nonsense"], "Unknown model 'nonsense'"),
+    (["predict", "IMAGE", "--topk", "0"], "--topk must be at least 1"),
+    (["predict", "IMAGE", "--device", "cuda:7"], "not available"),
+    (["predict"], "the following arguments are required"),
+])
+def test_user_errors_are_one_line_without_traceback(tmp_path, args, fragment):
+    image = tmp_path / "img.png"
+    Image.new("RGB", (8, 8)).save(image)
+    out = run_cli(*[str(image) if a == "IMAGE" else a for a in args])
+    assert out.returncode != 0
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert fragment in lines[0] and "Traceback" not in out.stderr
+
+
+def test_bad_image_through_the_cli(tmp_path):
+    bad = tmp_path / "truncated.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 20)
+    out = run_cli("predict", bad)
+    assert out.returncode == 1
+    assert str(bad) in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_argv_defaults_to_the_gui():
+    assert normalize_argv([]) == ["gui"]
+    assert normalize_argv(["a.png"]) == ["gui", "a.png"]
+    assert normalize_argv(["predict", "a.png"]) == ["predict", "a.png"]
+
+
+def test_screenshot_of_the_real_window(tmp_path):
+    out = tmp_path / "shot.png"
+    result = run_cli("screenshot", out, sample_path("coffee"), "--size", "1000x700")
+    assert result.returncode == 0, result.stderr
+    image = Image.open(out)
+    assert image.size == (1000, 700)
+    pixels = np.asarray(image.convert("RGB"))
+    assert pixels.std() > 20  # not a blank window

@@ -1,0 +1,138 @@
+"""The main window driven as a user would: open, predict, switch model, bad files, export."""
+
+import pytest
+from PIL import Image
+
+from workbench.io.samples import sample_path
+
+TIMEOUT = 60_000
+
+
+@pytest.fixture
+def window(qtbot):
+    from workbench.ui.main_window import MainWindow
+
+    win = MainWindow(files=[str(sample_path("chelsea"))], restore=False)
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.close()
+    assert not win.runner.thread().isRunning()
+    assert not win.io_runner.thread().isRunning()
+
+
+def wait_for_prediction(qtbot, win, label):
+    panel = win.panels[0]
+    qtbot.waitUntil(lambda: panel.prediction is not None and
+                    panel.prediction.best.label == label, timeout=TIMEOUT)
+    qtbot.waitUntil(win.is_settled, timeout=TIMEOUT)
+
+
+def test_predict_tab_shows_top1(qtbot, window):
+    wait_for_prediction(qtbot, window, "Egyptian cat")
+    panel = window.panels[0]
+    assert panel.headline.text().startswith("Egyptian cat")
+    assert len(panel.prediction.top) == 5
+    assert window.state.model.name == "efficientnet_lite0"
+    assert window.model_dock.tree.topLevelItemCount() > 5
+    assert window.tabs.tabText(window.tabs.currentIndex()) == "Predict"
+
+
+def test_topk_and_image_changes_update_the_prediction(qtbot, window):
+    wait_for_prediction(qtbot, window, "Egyptian cat")
+    window.panels[0].topk.setValue(3)
+    qtbot.waitUntil(lambda: len(window.panels[0].prediction.top) == 3, timeout=TIMEOUT)
+    window.inputs.add_paths([sample_path("coffee")], select=True)
+    wait_for_prediction(qtbot, window, "espresso")
+    assert window.inputs.list.count() == 2
+
+
+def test_switch_model_and_layer(qtbot, window):
+    wait_for_prediction(qtbot, window, "Egyptian cat")
+    dock = window.model_dock
+    qtbot.waitUntil(lambda: dock.model_combo.findData("resnet18") >= 0, timeout=TIMEOUT)
+    window.open_digit_samples()
+    qtbot.waitUntil(lambda: window.inputs.list.count() == 11, timeout=TIMEOUT)
+    dock.model_combo.setCurrentIndex(dock.model_combo.findData("digits_lenet"))
+    dock.model_combo.activated.emit(dock.model_combo.currentIndex())
+    qtbot.waitUntil(lambda: window.state.model.name == "digits_lenet", timeout=TIMEOUT)
+    window.inputs.list.setCurrentRow(1 + 7)  # "digit 7"
+    wait_for_prediction(qtbot, window, "7")
+    assert window.state.layer == "relu2"
+    conv1 = dock.tree.topLevelItem(0)
+    dock.tree.setCurrentItem(conv1)
+    assert window.state.layer == "conv1"
+
+
+def test_uncached_weights_ask_and_fall_back_to_random(qtbot, window, tmp_path, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    wait_for_prediction(qtbot, window, "Egyptian cat")
+    questions = []
+    window.model_dock.ask = lambda title, text, buttons: questions.append(text) or "Random weights"
+    window.model_dock.load("resnet18")
+    qtbot.waitUntil(lambda: window.state.model.name == "resnet18:random", timeout=TIMEOUT)
+    assert "resnet18-" in questions[0]
+
+
+def test_bad_files_are_reported_and_nothing_is_lost(qtbot, window, tmp_path):
+    wait_for_prediction(qtbot, window, "Egyptian cat")
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    text = tmp_path / "text.png"
+    text.write_text("hello")
+    window.inputs.add_paths([empty, text])
+    qtbot.waitUntil(window.is_settled, timeout=TIMEOUT)
+    errors = [m for _, m, is_error in window.status.messages if is_error]
+    assert any("empty.png" in m and "empty" in m for m in errors)
+    assert any("text.png" in m and "not an image" in m for m in errors)
+    assert window.inputs.list.count() == 1
+    assert window.panels[0].prediction.best.label == "Egyptian cat"
+
+
+def test_export_view_writes_png_with_caption(qtbot, window, tmp_path):
+    wait_for_prediction(qtbot, window, "Egyptian cat")
+    out = tmp_path / "view.png"
+    window.export_view(str(out))
+    image = Image.open(out)
+    assert "Egyptian cat" in image.text["Caption"]
+    assert image.width >= 2 * window.tabs.currentWidget().width() - 2
+
+
+def test_settings_persist_between_runs(qtbot, tmp_path, monkeypatch):
+    from workbench.ui.main_window import MainWindow
+
+    monkeypatch.setenv("WORKBENCH_CONFIG_DIR", str(tmp_path))
+    first = MainWindow(files=[str(sample_path("chelsea"))])
+    qtbot.addWidget(first)
+    first.panels[0].topk.setValue(7)
+    first.dark_action.setChecked(True)
+    first.close()
+    second = MainWindow(files=[str(sample_path("chelsea"))])
+    qtbot.addWidget(second)
+    assert second.panels[0].topk.value() == 7
+    assert second.dark_action.isChecked()
+    second.close()
+
+
+def test_cancel_button_cancels_the_running_job(qtbot, window):
+    import threading
+    import time
+
+    wait_for_prediction(qtbot, window, "Egyptian cat")
+    started = threading.Event()
+
+    def slow(ctx):
+        started.set()
+        while True:
+            ctx.check()
+            time.sleep(0.01)
+
+    cancelled = []
+    window.runner.submit(slow, name="Slow job", on_cancelled=lambda: cancelled.append(1))
+    assert started.wait(5)
+    qtbot.waitUntil(lambda: window.status.cancel_button.isVisible(), timeout=TIMEOUT)
+    window.status.cancel_button.click()
+    qtbot.waitUntil(lambda: cancelled == [1], timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not window.status.cancel_button.isVisible(), timeout=TIMEOUT)

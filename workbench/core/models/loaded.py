@@ -1,0 +1,123 @@
+"""The loaded-model contract (DESIGN.md §2): a pixel-space wrapper plus what panels need to know."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from workbench.errors import InputError
+
+
+class PixelModel(nn.Module):
+    """Wraps a network so that it takes float pixels in [0, 1] and normalizes inside.
+
+    Parameters
+    ----------
+    net
+        The user's network, taking normalized input.
+    mean, std
+        Per-channel normalization in pixel units (length 3, or 1 for a grey model).
+    grey
+        If true, RGB input is averaged to one channel before normalizing.
+    """
+
+    def __init__(self, net: nn.Module, mean, std, grey: bool = False):
+        super().__init__()
+        self.net = net
+        self.grey = grey
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32), persistent=False)
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32), persistent=False)
+
+    def normalize(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim not in (4, 5) or x.shape[1] != 3:
+            raise InputError(f"expected pixels of shape (N, 3, H, W), got {tuple(x.shape)}")
+        if self.grey:
+            x = x.mean(dim=1, keepdim=True)
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        return (x - self.mean.view(shape)) / self.std.view(shape)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(self.normalize(x))
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """One named module of the network with its output shape from a dry forward pass."""
+
+    name: str
+    type_name: str
+    output_shape: tuple[int, ...] | None
+    num_params: int
+    depth: int
+
+    @property
+    def is_spatial(self) -> bool:
+        """True for a 4D (N, C, H, W) or 5D (N, C, T, H, W) output with more than one position."""
+        shape = self.output_shape
+        if shape is None or len(shape) not in (4, 5):
+            return False
+        positions = 1
+        for size in shape[2:]:
+            positions *= size
+        return positions > 1
+
+    @property
+    def is_tokens(self) -> bool:
+        """True for a ViT token output (N, 1 + k·k, C) with a square grid of patches."""
+        shape = self.output_shape
+        if shape is None or len(shape) != 3 or shape[1] < 5:
+            return False
+        side = round((shape[1] - 1) ** 0.5)
+        return side * side == shape[1] - 1
+
+
+@dataclass
+class LoadedModel:
+    """A model ready for every panel: pixel-space module plus metadata.
+
+    ``layers`` lists the network's modules in definition order by their
+    ``named_modules()`` names (without the wrapper's ``net.`` prefix).
+    """
+
+    name: str
+    module: PixelModel
+    kind: str  # "image" or "video"
+    input_size: tuple[int, int]
+    labels: list[str]
+    layers: list[LayerInfo]
+    default_cam_layer: str | None
+    device: torch.device
+    source: str
+    num_frames: int = 0
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.labels)
+
+    def label(self, index: int) -> str:
+        return self.labels[index] if 0 <= index < len(self.labels) else f"class {index}"
+
+    def layer_module(self, name: str) -> nn.Module:
+        """The ``nn.Module`` called ``name`` in the user's network."""
+        try:
+            return self.module.net.get_submodule(name)
+        except AttributeError as exc:
+            raise InputError(f"model {self.name} has no layer '{name}'") from exc
+
+    def layer_info(self, name: str) -> LayerInfo:
+        for info in self.layers:
+            if info.name == name:
+                return info
+        raise InputError(f"model {self.name} has no layer '{name}'")
+
+    def input_shape(self, batch: int = 1) -> tuple[int, ...]:
+        h, w = self.input_size
+        if self.kind == "video":
+            return (batch, 3, self.num_frames, h, w)
+        return (batch, 3, h, w)
+
+    def caption(self) -> str:
+        return f"{self.name} ({self.source})"

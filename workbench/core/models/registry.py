@@ -1,0 +1,170 @@
+"""One entry point, :func:`load_model`, for every kind of model the app can open."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from workbench.core.jobs import JobContext, PlainContext
+from workbench.core.models import builtin, torchvision_zoo
+from workbench.core.models.checkpoint import CheckpointOptions, read_checkpoint
+from workbench.core.models.introspect import default_cam_layer, describe_layers, freeze
+from workbench.core.models.loaded import LoadedModel, PixelModel
+from workbench.errors import ModelLoadError
+
+DEFAULT_MODEL = "efficientnet_lite0"
+RANDOM_SUFFIX = ":random"
+CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt", ".ts", ".jit", ".bin", ".pkl")
+
+
+@dataclass(frozen=True)
+class ModelListing:
+    """A row of ``workbench models``."""
+
+    name: str
+    kind: str
+    description: str
+    offline: bool
+    weights: str | None
+
+
+@dataclass(frozen=True)
+class ParsedSpec:
+    family: str  # "builtin", "torchvision" or "checkpoint"
+    name: str
+    pretrained: bool = True
+
+
+def parse_spec(spec: str) -> ParsedSpec:
+    spec = spec.strip()
+    if spec in builtin.BUILDERS:
+        return ParsedSpec("builtin", spec)
+    base, random = (spec[: -len(RANDOM_SUFFIX)], True) if spec.endswith(RANDOM_SUFFIX) else (
+        spec,
+        False,
+    )
+    if torchvision_zoo.zoo_entry(base) is not None:
+        return ParsedSpec("torchvision", base, pretrained=not random)
+    if Path(spec).exists() or spec.lower().endswith(CHECKPOINT_SUFFIXES) or "/" in spec:
+        return ParsedSpec("checkpoint", spec)
+    raise ModelLoadError(
+        f"Unknown model '{spec}'. Run 'workbench models' for the list, or give a checkpoint file"
+    )
+
+
+def available_models() -> list[ModelListing]:
+    rows = [
+        ModelListing(b.name, b.kind, b.description, True, None) for b in builtin.BUILTINS
+    ]
+    for entry in torchvision_zoo.zoo_entries():
+        cached = torchvision_zoo.weights_cached(entry.name)
+        rows.append(
+            ModelListing(
+                entry.name,
+                entry.kind,
+                f"torchvision {entry.name} (pretrained; '{entry.name}:random' works offline)",
+                cached,
+                str(torchvision_zoo.cached_weights_file(entry.name)),
+            )
+        )
+    return rows
+
+
+def load_model(
+    spec: str,
+    device="cpu",
+    download: bool = False,
+    checkpoint: CheckpointOptions | None = None,
+    ctx: JobContext | None = None,
+) -> LoadedModel:
+    """Build, wrap, freeze and introspect a model.
+
+    Parameters
+    ----------
+    spec
+        Built-in name, torchvision name (``resnet50``, ``resnet50:random``) or checkpoint path.
+    device
+        ``"cpu"``, ``"cuda:0"``, ``"mps"`` or a ``torch.device``.
+    download
+        Allow fetching torchvision weights that are not cached yet.
+    checkpoint
+        Options for a checkpoint file (architecture, classes, labels, trust).
+    """
+    from workbench.core.device import resolve_device
+
+    ctx = ctx or PlainContext()
+    device = resolve_device(str(device))
+    parsed = parse_spec(spec)
+    ctx.progress(0.05, f"Building {parsed.name}")
+    if parsed.family == "builtin":
+        net, prep, labels, source = builtin.BUILDERS[parsed.name]()
+        kind = "image"
+    elif parsed.family == "torchvision":
+        net, prep, labels, source = torchvision_zoo.build(
+            parsed.name, parsed.pretrained, download, ctx
+        )
+        kind = torchvision_zoo.zoo_entry(parsed.name).kind
+    else:
+        net, prep, labels, source, kind = _from_checkpoint(parsed.name, checkpoint)
+    ctx.check()
+    name = parsed.name if parsed.pretrained else parsed.name + RANDOM_SUFFIX
+    return wrap_model(net, prep, labels, name, source, kind, device, ctx)
+
+
+def _from_checkpoint(path: str, options: CheckpointOptions | None):
+    from workbench.core.models.labels import read_labels_file
+
+    options = options or CheckpointOptions()
+    net, num_classes, source = read_checkpoint(path, options)
+    labels = read_labels_file(options.labels_file, num_classes) if options.labels_file else []
+    size = options.input_size
+    prep = {"mean": options.mean, "std": options.std, "input_size": (size, size)}
+    return net, prep, labels, source, "image"
+
+
+def wrap_model(net, prep, labels, name, source, kind, device, ctx=None) -> LoadedModel:
+    """Wrap a plain network taking normalized input into a :class:`LoadedModel`."""
+    import torch
+
+    ctx = ctx or PlainContext()
+    pixel_model = PixelModel(net, prep["mean"], prep["std"], grey=prep.get("grey", False))
+    freeze(pixel_model).to(device)
+    frames = prep.get("num_frames", 0)
+    h, w = prep["input_size"]
+    shape = (1, 3, frames, h, w) if kind == "video" else (1, 3, h, w)
+    ctx.progress(0.6, f"Inspecting layers of {name}")
+    try:
+        layers, order = describe_layers(pixel_model, shape, device)
+        with torch.inference_mode():
+            out = pixel_model(torch.zeros(shape, device=device))
+    except torch.cuda.OutOfMemoryError:
+        raise
+    except Exception as exc:
+        raise ModelLoadError(
+            f"Model {name} fails on a {tuple(shape)} input: {str(exc).splitlines()[0]}"
+        ) from exc
+    if not isinstance(out, torch.Tensor) or out.ndim != 2:
+        got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ModelLoadError(f"Model {name} returns {got}; a classifier must return (N, classes)")
+    if not labels:
+        from workbench.core.models.labels import generic_labels
+
+        labels = generic_labels(out.shape[1])
+    if len(labels) != out.shape[1]:
+        raise ModelLoadError(
+            f"Model {name} has {out.shape[1]} outputs but {len(labels)} labels were given"
+        )
+    cam = default_cam_layer(pixel_model, layers, order, shape, device)
+    ctx.progress(1.0, f"Loaded {name}")
+    return LoadedModel(
+        name=name,
+        module=pixel_model,
+        kind=kind,
+        input_size=(h, w),
+        labels=list(labels),
+        layers=layers,
+        default_cam_layer=cam,
+        device=device,
+        source=source,
+        num_frames=frames,
+    )

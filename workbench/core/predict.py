@@ -1,0 +1,62 @@
+"""Class probabilities for one input: the Predict panel's and ``workbench predict``'s job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from workbench.core.jobs import JobContext, PlainContext
+from workbench.errors import InputError
+
+
+@dataclass(frozen=True)
+class ClassScore:
+    index: int
+    label: str
+    prob: float
+
+    def as_dict(self) -> dict:
+        return {"index": self.index, "label": self.label, "prob": self.prob}
+
+
+@dataclass
+class Prediction:
+    """Softmax probabilities over all classes, plus the top-k (best first)."""
+
+    probs: np.ndarray
+    top: list[ClassScore]
+
+    @property
+    def best(self) -> ClassScore:
+        return self.top[0]
+
+
+def predict_pixels(
+    model, pixels: torch.Tensor, topk: int = 5, ctx: JobContext | None = None
+) -> Prediction:
+    """Run ``model`` on a ``(1, 3, H, W)`` pixel tensor already on its device."""
+    ctx = ctx or PlainContext()
+    if not torch.isfinite(pixels).all():
+        raise InputError("the input contains NaN or infinite pixel values")
+    ctx.check()
+    with torch.inference_mode():
+        logits = model.module(pixels)
+        if not torch.isfinite(logits).all():
+            raise InputError(f"model {model.name} produced NaN or infinite outputs")
+        probs = torch.softmax(logits[0].float(), dim=0)
+        values, indices = probs.topk(min(max(1, topk), probs.numel()))
+    top = [
+        ClassScore(int(i), model.label(int(i)), float(v))
+        for v, i in zip(values.tolist(), indices.tolist(), strict=True)
+    ]
+    return Prediction(probs=probs.cpu().numpy(), top=top)
+
+
+def predict_image(model, image: np.ndarray, topk: int = 5, ctx: JobContext | None = None):
+    """Preprocess an ``(H, W, 3)`` image and predict; returns ``(Prediction, input tensor)``."""
+    from workbench.core.preprocess import model_input
+
+    pixels = model_input(model, image)
+    return predict_pixels(model, pixels, topk, ctx), pixels

@@ -1,0 +1,63 @@
+"""From an ``(H, W, 3)`` pixel image to the exact tensor a model sees.
+
+The image is centre-cropped to the model's aspect ratio, then resized with
+antialiasing to the model's input size (cropping first keeps extreme aspect
+ratios such as 1×40 000 cheap).  A video model gets the still image repeated
+over its clip length.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torchvision.transforms.v2 import functional as TF
+
+from workbench.errors import InputError
+
+
+def check_image(image: np.ndarray) -> None:
+    """Raise :class:`InputError` unless ``image`` is a finite ``(H, W, 3)`` array."""
+    if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3:
+        shape = getattr(image, "shape", None)
+        raise InputError(f"expected an (H, W, 3) RGB image, got shape {shape}")
+    if image.shape[0] < 1 or image.shape[1] < 1:
+        raise InputError("the image is empty")
+    if not np.isfinite(image).all():
+        raise InputError("the image contains NaN or infinite pixel values")
+
+
+def crop_box(height: int, width: int, target: tuple[int, int]) -> tuple[int, int, int, int]:
+    """``(top, left, h, w)`` of the centred crop of an image with the target's aspect ratio."""
+    th, tw = target
+    if width * th > height * tw:
+        h, w = height, max(1, round(height * tw / th))
+    else:
+        h, w = max(1, round(width * th / tw)), width
+    return (height - h) // 2, (width - w) // 2, h, w
+
+
+def to_pixels(image: np.ndarray, size: tuple[int, int], device="cpu") -> torch.Tensor:
+    """``(1, 3, h, w)`` float32 tensor in [0, 1] at ``size`` from an ``(H, W, 3)`` image."""
+    check_image(image)
+    top, left, h, w = crop_box(image.shape[0], image.shape[1], size)
+    crop = np.ascontiguousarray(image[top : top + h, left : left + w], dtype=np.float32)
+    x = torch.from_numpy(crop).permute(2, 0, 1).unsqueeze(0).to(device)
+    if (h, w) != tuple(size):
+        x = TF.resize(x, list(size), antialias=True)
+    return x.clamp_(0.0, 1.0)
+
+
+def model_input(model, image: np.ndarray) -> torch.Tensor:
+    """The input tensor ``model`` (a :class:`LoadedModel`) sees for ``image``, on its device."""
+    x = to_pixels(image, model.input_size, model.device)
+    if model.kind == "video":
+        x = x.unsqueeze(2).expand(-1, -1, model.num_frames, -1, -1).contiguous()
+    return x
+
+
+def to_image(pixels: torch.Tensor) -> np.ndarray:
+    """``(1, 3, H, W)`` (or a video clip's first frame) back to an ``(H, W, 3)`` numpy image."""
+    x = pixels.detach()
+    if x.ndim == 5:
+        x = x[:, :, 0]
+    return x[0].permute(1, 2, 0).float().cpu().numpy()

@@ -1,0 +1,45 @@
+"""Small previews for the Inputs dock, and batch loading that never stops on a bad file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from workbench.errors import ImageLoadError
+from workbench.io.export import to_uint8
+from workbench.io.images import expand_paths, load_image
+
+THUMBNAIL_SIDE = 96
+
+
+def make_thumbnail(image: np.ndarray, side: int = THUMBNAIL_SIDE) -> np.ndarray:
+    """An ``(h, w, 3)`` uint8 preview whose longer side is ``side``."""
+    preview = Image.fromarray(to_uint8(image))
+    preview.thumbnail((side, side), Image.Resampling.LANCZOS)
+    return np.asarray(preview.convert("RGB"))
+
+
+def load_thumbnails(paths, ctx):
+    """Yield nothing; report each file through ``ctx.partial((path, thumbnail, error))``.
+
+    Folders expand to their images.  Returns the list of ``(path, error)`` for
+    the files that could not be read, so a caller can list what was skipped.
+    """
+    try:
+        files = expand_paths(paths)
+    except ImageLoadError as exc:
+        ctx.partial((str(exc.path), None, str(exc)))
+        return [(exc.path, str(exc))]
+    failures = []
+    for done, path in enumerate(files):
+        ctx.check()
+        try:
+            thumb = make_thumbnail(load_image(path, max_side=4 * THUMBNAIL_SIDE))
+            ctx.partial((str(path), thumb, None))
+        except ImageLoadError as exc:
+            failures.append((str(path), str(exc)))
+            ctx.partial((str(path), None, str(exc)))
+        ctx.progress((done + 1) / len(files), f"Opening {Path(path).name}")
+    return failures

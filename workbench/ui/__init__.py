@@ -1,0 +1,1 @@
+"""Qt widgets: main window, docks, one file per panel."""

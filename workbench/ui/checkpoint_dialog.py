@@ -1,0 +1,72 @@
+"""Asks what a bare state dict belongs to: architecture, classes, labels, input size."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+COMMON_ARCHS = ("resnet18", "resnet34", "resnet50", "resnext50_32x4d", "vgg16", "vit_b_16",
+                "mobilenet_v3_large", "efficientnet_b0", "convnext_tiny", "densenet121")
+
+
+class CheckpointDialog(QDialog):
+    """A small form; :meth:`options` returns a ``CheckpointOptions``."""
+
+    def __init__(self, path: str, reason: str, archs=None, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(f"Open {Path(path).name}")
+        self.arch = QComboBox()
+        self.arch.setEditable(True)
+        self.arch.addItems(sorted(set(archs or COMMON_ARCHS)))
+        self.arch.setCurrentText("resnet18")
+        self.classes = QSpinBox(minimum=0, maximum=100_000, value=0, specialValueText="from file")
+        self.size = QSpinBox(minimum=16, maximum=1024, value=224, suffix=" px")
+        self.labels = QLineEdit(placeholderText="optional: one label per line")
+        browse = QPushButton("…")
+        browse.clicked.connect(self._browse)
+        labels_row = QWidget()
+        row = QHBoxLayout(labels_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.labels)
+        row.addWidget(browse)
+        form = QFormLayout(self)
+        note = QLabel(reason)
+        note.setWordWrap(True)
+        form.addRow(note)
+        form.addRow("Architecture", self.arch)
+        form.addRow("Classes", self.classes)
+        form.addRow("Labels file", labels_row)
+        form.addRow("Input size", self.size)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Labels file", "", "Text (*.txt);;All (*)")
+        if path:
+            self.labels.setText(path)
+
+    def options(self):
+        from workbench.core.models.checkpoint import CheckpointOptions
+
+        return CheckpointOptions(
+            arch=self.arch.currentText().strip() or None,
+            num_classes=self.classes.value() or None,
+            labels_file=self.labels.text().strip() or None,
+            input_size=self.size.value(),
+        )

@@ -1,0 +1,216 @@
+"""The Inputs dock: opened images as thumbnails; drag-and-drop, paste, folders, samples."""
+
+from __future__ import annotations
+
+import itertools
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDockWidget,
+    QHBoxLayout,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.ui.qt_images import array_from_qimage, icon_from_array
+
+ID_ROLE = Qt.ItemDataRole.UserRole
+CACHE_SIZE = 6
+
+
+@dataclass
+class InputRecord:
+    """One opened input: a file, or an image held in memory (pasted, dataset sample)."""
+
+    id: str
+    name: str
+    path: str | None
+    image: np.ndarray | None = None
+
+
+class DropList(QListWidget):
+    """Thumbnail list that accepts dropped files and folders."""
+
+    files_dropped = Signal(list)
+
+    def __init__(self):
+        super().__init__()
+        self.setViewMode(QListWidget.ViewMode.IconMode)
+        self.setIconSize(QSize(96, 96))
+        self.setGridSize(QSize(118, 128))
+        self.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.setMovement(QListWidget.Movement.Static)
+        self.setWordWrap(True)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setAcceptDrops(True)
+
+    def dragEnterEvent(self, event):  # noqa: N802 - Qt override
+        if event.mimeData().hasUrls() or event.mimeData().hasImage():
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event):  # noqa: N802 - Qt override
+        event.acceptProposedAction()
+
+    def dropEvent(self, event):  # noqa: N802 - Qt override
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            self.files_dropped.emit(paths)
+            event.acceptProposedAction()
+
+
+class InputsDock(QDockWidget):
+    """Lists inputs; the selected one becomes ``state.image`` (loaded on the IO runner)."""
+
+    def __init__(self, state, io_runner, parent=None):
+        super().__init__("Inputs", parent)
+        self.setObjectName("InputsDock")
+        self.state, self.io = state, io_runner
+        self.records: dict[str, InputRecord] = {}
+        self._ids = itertools.count(1)
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._select_next: set[str] = set()
+        self.list = DropList()
+        self.list.files_dropped.connect(lambda paths: self.add_paths(paths, select=True))
+        self.list.currentItemChanged.connect(self._on_current)
+        remove = QPushButton("Remove")
+        remove.clicked.connect(self.remove_selected)
+        paste = QPushButton("Paste")
+        paste.clicked.connect(self.paste)
+        buttons = QHBoxLayout()
+        buttons.addWidget(paste)
+        buttons.addWidget(remove)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.list)
+        layout.addLayout(buttons)
+        self.setWidget(body)
+        QShortcut(QKeySequence.StandardKey.Paste, self.list, activated=self.paste)
+        QShortcut(QKeySequence.StandardKey.Delete, self.list, activated=self.remove_selected)
+
+    # ---------------------------------------------------------------- adding
+    def add_paths(self, paths, select: bool = False) -> None:
+        """Open files and folders; bad files are skipped and reported, never fatal."""
+        from workbench.io.thumbnails import load_thumbnails
+
+        paths = [str(p) for p in paths]
+        if not paths:
+            return
+        token = f"add-{next(self._ids)}"
+        if select:
+            self._select_next.add(token)
+        self.io.submit(
+            partial(load_thumbnails, paths),
+            name=f"Opening {Path(paths[0]).name}" + (" …" if len(paths) > 1 else ""),
+            on_partial=partial(self._on_thumbnail, token),
+            on_finished=self._on_opened,
+            on_error=self.state.error,
+        )
+
+    def add_array(self, image: np.ndarray, name: str, select: bool = True) -> str:
+        """Add an in-memory image (pasted, or a dataset sample)."""
+        from workbench.io.thumbnails import make_thumbnail
+
+        record = InputRecord(f"mem-{next(self._ids)}", name, None, image)
+        self._add_item(record, make_thumbnail(image))
+        if select:
+            self.select(record.id)
+        return record.id
+
+    def paste(self) -> None:
+        mime = QGuiApplication.clipboard().mimeData()
+        if mime is not None and mime.hasUrls():
+            paths = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
+            if paths:
+                self.add_paths(paths, select=True)
+                return
+        image = QGuiApplication.clipboard().image()
+        if image is None or image.isNull():
+            self.state.error("The clipboard holds no image or image file")
+            return
+        self.add_array(array_from_qimage(image), f"Pasted {next(self._ids)}")
+
+    def _on_thumbnail(self, token: str, item) -> None:
+        path, thumb, error = item
+        if error is not None:
+            self.state.error(error)
+            return
+        record = InputRecord(f"file-{next(self._ids)}", Path(path).name, path)
+        self._add_item(record, thumb)
+        if token in self._select_next or self.list.currentItem() is None:
+            self._select_next.discard(token)
+            self.select(record.id)
+
+    def _on_opened(self, failures) -> None:
+        if failures and len(failures) > 1:
+            names = ", ".join(Path(p).name for p, _ in failures[:5])
+            self.state.error(f"Skipped {len(failures)} unreadable files: {names}")
+
+    def _add_item(self, record: InputRecord, thumb: np.ndarray) -> None:
+        self.records[record.id] = record
+        item = QListWidgetItem(icon_from_array(thumb), record.name)
+        item.setData(ID_ROLE, record.id)
+        item.setToolTip(record.path or record.name)
+        self.list.addItem(item)
+
+    # -------------------------------------------------------------- selection
+    def select(self, record_id: str) -> None:
+        for row in range(self.list.count()):
+            if self.list.item(row).data(ID_ROLE) == record_id:
+                self.list.setCurrentRow(row)
+                return
+
+    def current_record(self) -> InputRecord | None:
+        item = self.list.currentItem()
+        return self.records.get(item.data(ID_ROLE)) if item is not None else None
+
+    def file_paths(self) -> list[str]:
+        return [r.path for r in self.records.values() if r.path]
+
+    def _on_current(self, current, _previous) -> None:
+        if current is None:
+            self.state.set_image(None)
+            return
+        record = self.records[current.data(ID_ROLE)]
+        if record.image is not None:
+            self.state.set_image(record.image, record.name)
+        elif record.path in self._cache:
+            self._cache.move_to_end(record.path)
+            self.state.set_image(self._cache[record.path], record.name, record.path)
+        else:
+            self._load_full(record)
+
+    def _load_full(self, record: InputRecord) -> None:
+        from workbench.io.images import load_image
+
+        def done(image):
+            self._cache[record.path] = image
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+            if self.current_record() is record:
+                self.state.set_image(image, record.name, record.path)
+
+        self.io.submit(
+            lambda ctx: load_image(record.path),
+            name=f"Loading {record.name}",
+            key="current-image",
+            on_finished=done,
+            on_error=self.state.error,
+        )
+
+    def remove_selected(self) -> None:
+        for item in self.list.selectedItems():
+            record = self.records.pop(item.data(ID_ROLE), None)
+            if record is not None and record.path:
+                self._cache.pop(record.path, None)
+            self.list.takeItem(self.list.row(item))

@@ -1,0 +1,252 @@
+"""The main window: menus, Inputs and Model docks, task tabs, status bar with Cancel."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QImage, QKeySequence
+from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox, QTabWidget
+
+from workbench import __version__
+from workbench.ui.inputs_dock import InputsDock
+from workbench.ui.model_dock import ModelDock
+from workbench.ui.predict_panel import PredictPanel
+from workbench.ui.settings import open_settings, read_bool
+from workbench.ui.state import AppState
+from workbench.ui.status import JobStatus
+from workbench.ui.theme import apply_theme
+from workbench.worker import Runner
+
+DEFAULT_MODEL = "efficientnet_lite0"
+EXPORT_SCALE = 2.0
+SHUTDOWN_TIMEOUT_S = 1.5
+
+
+def digits_samples_job(ctx):
+    """One held-out digit per class, as in-memory pixel images."""
+    from workbench.core.models.digits_data import digit_as_rgb, digits_split
+
+    _, held_x, _, held_y = digits_split()
+    return [(f"digit {d}", digit_as_rgb(held_x[list(held_y).index(d)])) for d in range(10)]
+
+
+class MainWindow(QMainWindow):
+    """Builds every dock and panel around one shared :class:`AppState` and two runners.
+
+    ``runner`` runs model work (the one GPU worker); ``io_runner`` decodes images
+    so that opening a folder never waits behind a long model job.
+    """
+
+    def __init__(self, files=None, model: str | None = None, restore: bool = True):
+        super().__init__()
+        self.setWindowTitle(f"Workbench {__version__}")
+        self.settings = open_settings()
+        self.state = AppState(self)
+        self.runner = Runner("workbench-model")
+        self.io_runner = Runner("workbench-io")
+        self.inputs = InputsDock(self.state, self.io_runner, self)
+        self.model_dock = ModelDock(self.state, self.runner, self)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.inputs)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.model_dock)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("taskTabs")
+        self.panels = [PredictPanel(self.state, self.runner)]
+        for panel in self.panels:
+            self.tabs.addTab(panel, panel.title)
+        self.setCentralWidget(self.tabs)
+        self.status = JobStatus(self.statusBar())
+        self.status.attach(self.runner)
+        self.status.attach(self.io_runner)
+        self.state.message.connect(self.status.show_message)
+        self._closed = False
+        self._build_menus()
+        self._restore(restore)
+        self._startup_files = list(files or [])
+        self._startup_model = model or (
+            self.settings.value("model", DEFAULT_MODEL) if restore else DEFAULT_MODEL
+        )
+        QTimer.singleShot(0, self._start)
+
+    # ------------------------------------------------------------------ startup
+    def _start(self) -> None:
+        if self._closed:
+            return
+        self.model_dock.refresh_catalogue()
+        self.model_dock.load(str(self._startup_model))
+        files = self._startup_files
+        if not files:
+            from workbench.io.samples import DEFAULT_SAMPLE, sample_path
+
+            files = [str(sample_path(DEFAULT_SAMPLE))]
+        self.inputs.add_paths(files, select=True)
+
+    def _restore(self, restore: bool) -> None:
+        s = self.settings
+        self.resize(1280, 800)
+        if restore and s.value("geometry") is not None:
+            self.restoreGeometry(s.value("geometry"))
+            self.restoreState(s.value("windowState"))
+        self.dark_action.setChecked(restore and read_bool(s, "dark", False))
+        self.presentation_action.setChecked(restore and read_bool(s, "presentation", False))
+        self._apply_theme()
+        if restore:
+            self.tabs.setCurrentIndex(int(s.value("tab", 0) or 0))
+            self.panels[0].topk.setValue(int(s.value("topk", 5) or 5))
+            device = s.value("device", "cpu")
+            if device and device != "cpu":
+                self.model_dock.device_combo.addItem(device)
+                self.model_dock.device_combo.setCurrentText(device)
+
+    def _save(self) -> None:
+        s = self.settings
+        s.setValue("geometry", self.saveGeometry())
+        s.setValue("windowState", self.saveState())
+        s.setValue("dark", self.dark_action.isChecked())
+        s.setValue("presentation", self.presentation_action.isChecked())
+        s.setValue("tab", self.tabs.currentIndex())
+        s.setValue("topk", self.panels[0].topk.value())
+        s.setValue("device", self.model_dock.device_combo.currentText())
+        if self.state.model is not None and not self.state.model.name.startswith("/"):
+            s.setValue("model", self.state.model.name)
+        s.setValue("inputs", self.inputs.file_paths())
+        s.sync()
+
+    # -------------------------------------------------------------------- menus
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self._action(file_menu, "&Open images…", self.open_images, QKeySequence.StandardKey.Open)
+        self._action(file_menu, "Open &folder…", self.open_folder, "Ctrl+Shift+O")
+        self.samples_menu = file_menu.addMenu("&Samples")
+        self._fill_samples_menu()
+        file_menu.addSeparator()
+        self._action(file_menu, "&Export current view…", self.export_dialog, "Ctrl+E")
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        edit = self.menuBar().addMenu("&Edit")
+        self._action(edit, "&Paste image", self.inputs.paste)
+        view = self.menuBar().addMenu("&View")
+        self.dark_action = self._action(view, "&Dark theme", self._apply_theme, checkable=True)
+        self.presentation_action = self._action(
+            view, "&Presentation mode (large fonts)", self._apply_theme, "F11", checkable=True
+        )
+        view.addSeparator()
+        view.addAction(self.inputs.toggleViewAction())
+        view.addAction(self.model_dock.toggleViewAction())
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "&About Workbench", self.about)
+
+    def _action(self, menu, text, slot, shortcut=None, checkable=False) -> QAction:
+        action = QAction(text, self)
+        action.setCheckable(checkable)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(lambda *_: slot())
+        menu.addAction(action)
+        return action
+
+    def _fill_samples_menu(self) -> None:
+        from workbench.io.samples import SAMPLES
+
+        group = QActionGroup(self)
+        for sample in SAMPLES:
+            action = self.samples_menu.addAction(f"{sample.name} — {sample.description}")
+            action.triggered.connect(
+                lambda *_, s=sample: self.inputs.add_paths([s.path()], select=True)
+            )
+            group.addAction(action)
+        self.samples_menu.addSeparator()
+        self.samples_menu.addAction("Digits (scikit-learn, for digits_lenet)").triggered.connect(
+            self.open_digit_samples
+        )
+
+    # ------------------------------------------------------------------ actions
+    def open_images(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, "Open images", "",
+            "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp *.gif);;All files (*)")
+        if paths:
+            self.inputs.add_paths(paths, select=True)
+
+    def open_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open folder")
+        if folder:
+            self.inputs.add_paths([folder], select=True)
+
+    def open_digit_samples(self) -> None:
+        def add(samples):
+            for i, (name, image) in enumerate(samples):
+                self.inputs.add_array(image, name, select=(i == 0))
+
+        self.io_runner.submit(digits_samples_job, name="Loading digits", on_finished=add,
+                              on_error=self.state.error)
+
+    def current_panel(self):
+        return self.tabs.currentWidget()
+
+    def render_view(self, scale: float = EXPORT_SCALE) -> QImage:
+        """The current tab rendered at ``scale`` × its on-screen size."""
+        widget = self.current_panel()
+        size = widget.size()
+        image = QImage(int(size.width() * scale), int(size.height() * scale),
+                       QImage.Format.Format_ARGB32)
+        image.setDevicePixelRatio(scale)
+        image.fill(self.palette().window().color())
+        widget.render(image)
+        return image
+
+    def export_view(self, path: str, scale: float = EXPORT_SCALE) -> str:
+        """Save the current tab as PNG with its caption in the PNG text, atomically."""
+        from workbench.io.atomic import write_bytes_atomic
+
+        image = self.render_view(scale)
+        caption = getattr(self.current_panel(), "caption", lambda: "")()
+        image.setText("Software", f"Workbench {__version__}")
+        if caption:
+            image.setText("Caption", caption)
+        data = QByteArray()
+        buffer = QBuffer(data)
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        image.save(buffer, "PNG")
+        buffer.close()
+        write_bytes_atomic(path, bytes(data.data()))
+        return path
+
+    def export_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export view", "workbench-view.png",
+                                              "PNG image (*.png)")
+        if path:
+            try:
+                self.export_view(path)
+                self.state.info(f"Saved {path}")
+            except Exception as exc:  # noqa: BLE001 - reported, never fatal
+                self.state.error(f"Cannot save {path}: {exc}")
+
+    def about(self) -> None:
+        QMessageBox.about(self, "About Workbench",
+                          f"Workbench {__version__}\nAn interpretability workbench for PyTorch "
+                          "vision models.")
+
+    def _apply_theme(self) -> None:
+        dark = self.dark_action.isChecked()
+        apply_theme(QApplication.instance(), dark, self.presentation_action.isChecked())
+        for panel in self.panels:
+            if hasattr(panel, "set_dark"):
+                panel.set_dark(dark)
+
+    # ----------------------------------------------------------------- shutdown
+    def is_settled(self) -> bool:
+        """True when no job is pending and a model and a prediction are shown (or failed)."""
+        return self.runner.is_idle() and self.io_runner.is_idle()
+
+    def closeEvent(self, event):  # noqa: N802 - Qt override
+        if not self._closed:
+            self._closed = True
+            started = time.monotonic()
+            self._save()
+            for runner in (self.runner, self.io_runner):
+                runner.cancel_all()
+            for runner in (self.io_runner, self.runner):
+                remaining = SHUTDOWN_TIMEOUT_S - (time.monotonic() - started)
+                runner.shutdown(max(0.1, remaining))
+        super().closeEvent(event)

@@ -1,0 +1,60 @@
+"""``workbench screenshot``: build the real window offscreen, wait for its jobs, save a PNG."""
+
+from __future__ import annotations
+
+import time
+
+from workbench.errors import WorkbenchError
+
+SETTLE_TIMEOUT_S = 180.0
+
+
+def wait_until_settled(app, window, timeout_s: float = SETTLE_TIMEOUT_S) -> None:
+    """Process events until both runners are idle with a model and an image shown."""
+    deadline = time.monotonic() + timeout_s
+    quiet_since = None
+    while time.monotonic() < deadline:
+        app.processEvents()
+        ready = window.is_settled() and window.state.model is not None
+        if ready:
+            quiet_since = quiet_since or time.monotonic()
+            if time.monotonic() - quiet_since > 0.3:
+                return
+        else:
+            quiet_since = None
+        time.sleep(0.01)
+    raise WorkbenchError(f"the window did not finish its jobs within {timeout_s:.0f} s")
+
+
+def take_screenshot(out, files=None, tab=None, size=(1400, 860), model=None, dark=False) -> str:
+    from workbench.ui.app import make_application, select_tab
+    from workbench.ui.qt_env import prepare_qt_environment
+
+    prepare_qt_environment(offscreen=True)
+    app = make_application()
+    from workbench.io.atomic import write_bytes_atomic
+    from workbench.ui.main_window import MainWindow
+
+    window = MainWindow(files=files, model=model, restore=False)
+    try:
+        window.dark_action.setChecked(dark)
+        window._apply_theme()
+        select_tab(window, tab)
+        window.resize(*size)
+        window.show()
+        wait_until_settled(app, window)
+        for _ in range(5):
+            app.processEvents()
+        errors = [text for _, text, is_error in window.status.messages if is_error]
+        pixmap = window.grab()
+        from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+
+        data = QByteArray()
+        buffer = QBuffer(data)
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        pixmap.save(buffer, "PNG")
+        buffer.close()
+        write_bytes_atomic(out, bytes(data.data()))
+        return errors
+    finally:
+        window.close()

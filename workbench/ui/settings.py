@@ -1,0 +1,42 @@
+"""Persistent settings (window layout, last choices) in an INI file.
+
+The folder is ``$WORKBENCH_CONFIG_DIR`` if set (tests use a temporary one),
+else the platform's per-user config folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QStandardPaths
+
+
+def config_dir() -> Path:
+    override = os.environ.get("WORKBENCH_CONFIG_DIR")
+    if override:
+        return Path(override)
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericConfigLocation)
+    return Path(base or Path.home() / ".config") / "workbench"
+
+
+def open_settings() -> QSettings:
+    path = config_dir()
+    path.mkdir(parents=True, exist_ok=True)
+    return QSettings(str(path / "workbench.ini"), QSettings.Format.IniFormat)
+
+
+def read_bool(settings: QSettings, key: str, default: bool) -> bool:
+    value = settings.value(key, default)
+    if isinstance(value, str):
+        return value.lower() in ("1", "true", "yes")
+    return bool(value)
+
+
+def read_list(settings: QSettings, key: str) -> list[str]:
+    value = settings.value(key, [])
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value] if value else []
+    return [str(v) for v in value]
