@@ -136,3 +136,36 @@ def test_cancel_button_cancels_the_running_job(qtbot, window):
     window.status.cancel_button.click()
     qtbot.waitUntil(lambda: cancelled == [1], timeout=TIMEOUT)
     qtbot.waitUntil(lambda: not window.status.cancel_button.isVisible(), timeout=TIMEOUT)
+
+
+def test_checkpoint_flows_ask_for_trust_and_architecture(qtbot, window, tmp_path):
+    import torch
+    from torch import nn
+    from torchvision.models import resnet18
+
+    from workbench.core.models.checkpoint import CheckpointOptions
+
+    wait_for_prediction(qtbot, window, "Egyptian cat")
+    dock = window.model_dock
+    whole = tmp_path / "whole.pt"
+    torch.save(nn.Sequential(nn.Conv2d(3, 2, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                             nn.Linear(2, 4)), whole)
+    answers = []
+    dock.ask = lambda title, text, buttons: answers.append(title) or "Cancel"
+    dock.load(str(whole))
+    qtbot.waitUntil(lambda: answers == ["Trust this file?"], timeout=TIMEOUT)
+    qtbot.waitUntil(window.is_settled, timeout=TIMEOUT)
+    assert window.state.model.name == "efficientnet_lite0"  # refused: nothing changed
+    dock.ask = lambda title, text, buttons: "I trust this file"
+    dock.load(str(whole))
+    qtbot.waitUntil(lambda: window.state.model.name == str(whole), timeout=TIMEOUT)
+    assert window.state.model.num_classes == 4
+
+    weights = tmp_path / "weights.pth"
+    torch.save(resnet18(num_classes=3).state_dict(), weights)
+    dock.pick_checkpoint = lambda path, reason: CheckpointOptions(arch="resnet18")
+    dock.load(str(weights))
+    qtbot.waitUntil(lambda: window.state.model.name == str(weights), timeout=TIMEOUT)
+    assert window.state.model.labels == ["class 0", "class 1", "class 2"]
+    qtbot.waitUntil(window.is_settled, timeout=TIMEOUT)
+    assert window.panels[0].prediction.best.label.startswith("class ")

@@ -17,6 +17,10 @@ THUMBNAIL_SIDE = 96
 def make_thumbnail(image: np.ndarray, side: int = THUMBNAIL_SIDE) -> np.ndarray:
     """An ``(h, w, 3)`` uint8 preview whose longer side is ``side``."""
     preview = Image.fromarray(to_uint8(image))
+    if max(preview.size) < side // 2:  # tiny images (digits): enlarge with visible pixels
+        scale = side // max(preview.size)
+        preview = preview.resize((preview.width * scale, preview.height * scale),
+                                 Image.Resampling.NEAREST)
     preview.thumbnail((side, side), Image.Resampling.LANCZOS)
     return np.asarray(preview.convert("RGB"))
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+from superqt import QElidingLabel
 
 
 def to_display(image: np.ndarray) -> np.ndarray:
@@ -13,23 +16,27 @@ def to_display(image: np.ndarray) -> np.ndarray:
     return (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
-class ImageView(pg.GraphicsLayoutWidget):
-    """Shows one RGB image; ``overlay`` is a second ``ImageItem`` for heat maps."""
+class ImageView(QWidget):
+    """Shows one RGB image with a caption; ``overlay`` is a second ``ImageItem`` for maps."""
 
     def __init__(self, parent=None, title: str = ""):
         super().__init__(parent)
-        self.setMinimumSize(160, 160)
-        self.view = self.addViewBox(row=0, col=0, lockAspect=True, invertY=True,
-                                    enableMenu=False)
+        self.canvas = pg.GraphicsLayoutWidget()
+        self.canvas.setMinimumSize(120, 120)
+        self.view = self.canvas.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
         self.view.setDefaultPadding(0.0)
         self.image_item = pg.ImageItem(axisOrder="row-major")
         self.overlay = pg.ImageItem(axisOrder="row-major")
         self.overlay.setZValue(10)
         self.view.addItem(self.image_item)
         self.view.addItem(self.overlay)
-        self.title = pg.LabelItem(title, justify="center")
-        if title:
-            self.addItem(self.title, row=1, col=0)
+        self.title = QElidingLabel(title)
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.canvas, 1)
+        layout.addWidget(self.title)
         self.image: np.ndarray | None = None
 
     def set_image(self, image: np.ndarray | None) -> None:
@@ -41,4 +48,7 @@ class ImageView(pg.GraphicsLayoutWidget):
         self.view.autoRange(padding=0.0)
 
     def set_title(self, text: str) -> None:
-        self.title.setText(text, color=pg.getConfigOption("foreground"))
+        self.title.setText(text)
+
+    def setBackground(self, color) -> None:  # noqa: N802 - pyqtgraph's spelling
+        self.canvas.setBackground(color)

@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QSize, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -167,7 +167,7 @@ class InputsDock(QDockWidget):
     def select(self, record_id: str) -> None:
         for row in range(self.list.count()):
             if self.list.item(row).data(ID_ROLE) == record_id:
-                self.list.setCurrentRow(row)
+                self.list.setCurrentRow(row, QItemSelectionModel.SelectionFlag.ClearAndSelect)
                 return
 
     def current_record(self) -> InputRecord | None:

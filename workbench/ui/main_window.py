@@ -12,7 +12,7 @@ from workbench import __version__
 from workbench.ui.inputs_dock import InputsDock
 from workbench.ui.model_dock import ModelDock
 from workbench.ui.predict_panel import PredictPanel
-from workbench.ui.settings import open_settings, read_bool
+from workbench.ui.settings import open_settings, read_bool, read_list
 from workbench.ui.state import AppState
 from workbench.ui.status import JobStatus
 from workbench.ui.theme import apply_theme
@@ -63,6 +63,12 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._restore(restore)
         self._startup_files = list(files or [])
+        if not self._startup_files and restore:
+            from pathlib import Path
+
+            self._startup_files = [p for p in read_list(self.settings, "inputs")
+                                   if Path(p).is_file()]
+        self.started = False
         self._startup_model = model or (
             self.settings.value("model", DEFAULT_MODEL) if restore else DEFAULT_MODEL
         )
@@ -72,6 +78,7 @@ class MainWindow(QMainWindow):
     def _start(self) -> None:
         if self._closed:
             return
+        self.started = True
         self.model_dock.refresh_catalogue()
         self.model_dock.load(str(self._startup_model))
         files = self._startup_files
@@ -236,8 +243,8 @@ class MainWindow(QMainWindow):
 
     # ----------------------------------------------------------------- shutdown
     def is_settled(self) -> bool:
-        """True when no job is pending and a model and a prediction are shown (or failed)."""
-        return self.runner.is_idle() and self.io_runner.is_idle()
+        """True once startup ran and no job is pending or running on either runner."""
+        return self.started and self.runner.is_idle() and self.io_runner.is_idle()
 
     def closeEvent(self, event):  # noqa: N802 - Qt override
         if not self._closed:

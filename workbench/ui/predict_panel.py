@@ -8,6 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
     QSpinBox,
@@ -60,15 +61,20 @@ class TopKChart(pg.PlotWidget):
                                * len(scores))
         self.addItem(bars)
         self._items.append(bars)
+        right = min(100.0, max(5.0, float(probs.max()) * 1.25))
         for y, score in zip(ys, scores, strict=True):
-            text = pg.TextItem(f" {score.prob:.1%}", color=colors["foreground"], anchor=(0, 0.5))
+            inside = score.prob * 100.0 > 0.75 * right  # no room after the bar: write inside
+            text = pg.TextItem(f"{score.prob:.1%} " if inside else f" {score.prob:.1%}",
+                               color="#ffffff" if inside else colors["foreground"],
+                               anchor=(1, 0.5) if inside else (0, 0.5))
+            text.setFont(self.font())
             text.setPos(score.prob * 100.0, y)
             self.addItem(text)
             self._items.append(text)
         ticks = [(int(y), _short(s.label)) for y, s in zip(ys, scores, strict=True)]
         self.getAxis("left").setTicks([ticks])
         self.setYRange(-0.6, len(scores) - 0.4, padding=0)
-        self.setXRange(0, min(100.0, max(5.0, float(probs.max()) * 1.25)), padding=0.02)
+        self.setXRange(0, right, padding=0.02)
 
 
 def _short(label: str, limit: int = 28) -> str:
@@ -89,7 +95,7 @@ class PredictPanel(QWidget):
         self.headline = QLabel("–")
         self.headline.setObjectName("predictHeadline")
         self.headline.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.headline.setStyleSheet("font-size: 150%; font-weight: bold; padding: 6px;")
+        self.headline.setStyleSheet("font-weight: bold; padding: 6px;")
         self.detail = QLabel("")
         self.detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.detail.setWordWrap(True)
@@ -119,10 +125,13 @@ class PredictPanel(QWidget):
         state.model_loading.connect(lambda spec: self.detail.setText(f"Loading {spec} …"))
 
     def set_dark(self, dark: bool) -> None:
+        """Re-style for the current theme and application font (presentation mode)."""
+        font = QApplication.font()
+        font.setPointSizeF(font.pointSizeF() * 1.5)
+        self.headline.setFont(font)
         self.chart.dark = dark
         style_plot(self.chart, dark)
         style_plot(self.view, dark)
-        self.view.set_title(self.view.title.text)
         if self.prediction is not None:
             self.chart.show_scores(self.prediction.top)
 

@@ -15,7 +15,7 @@ def wait_until_settled(app, window, timeout_s: float = SETTLE_TIMEOUT_S) -> None
     quiet_since = None
     while time.monotonic() < deadline:
         app.processEvents()
-        ready = window.is_settled() and window.state.model is not None
+        ready = window.is_settled()
         if ready:
             quiet_since = quiet_since or time.monotonic()
             if time.monotonic() - quiet_since > 0.3:

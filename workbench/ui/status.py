@@ -6,6 +6,7 @@ import time
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
+from superqt import QElidingLabel
 
 ERROR_STYLE = "color: #d03030; font-weight: bold;"
 MESSAGE_SECONDS = 12
@@ -30,7 +31,7 @@ class JobStatus(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         for widget in (self.label, self.progress, self.cancel_button):
             layout.addWidget(widget)
-        self.message = QLabel("")
+        self.message = QElidingLabel("")
         self.message.setObjectName("statusMessage")
         status_bar.addWidget(self.message, 1)
         status_bar.addPermanentWidget(self)

@@ -63,7 +63,10 @@ def style_plot(widget, dark: bool) -> None:
     plot_item = getattr(widget, "getPlotItem", lambda: None)()
     if plot_item is None:
         return
+    font = QApplication.font()
     for name in ("left", "bottom"):
         axis = plot_item.getAxis(name)
         axis.setPen(colors["foreground"])
         axis.setTextPen(colors["foreground"])
+        axis.setTickFont(font)
+        axis.label.setFont(font)
