@@ -1,0 +1,194 @@
+"""Shared machinery of the attribution family: the method protocol, the registry,
+layer capture with backward stopped at the layer, targets, and map resizing.
+
+Every method takes a batch of pixel inputs ``(N, 3, H, W)`` (or video clips
+``(N, 3, T, H, W)``) on the model's device and returns raw maps ``(N, H, W)``
+(or ``(N, T, H, W)``) at the input resolution, on the same device.  Hooks are
+removed and graphs released when a call returns, raises or is cancelled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from dataclasses import dataclass, field
+
+import torch
+from torch.nn import functional as F
+
+from workbench.core.jobs import JobContext, PlainContext
+from workbench.core.params import make
+from workbench.errors import InputError
+
+METHODS: dict[str, Method] = {}
+
+
+@dataclass
+class AttributionResult:
+    """Raw maps (not normalized) plus what produced them."""
+
+    maps: torch.Tensor
+    targets: list[int]
+    method: str
+    layer: str | None
+    logits: torch.Tensor | None = None
+    extras: dict = field(default_factory=dict)
+
+    def numpy(self):
+        return self.maps.detach().float().cpu().numpy()
+
+
+class Method:
+    """One attribution method.  Subclasses set the class attributes and :meth:`compute`."""
+
+    name = ""
+    title = ""
+    paper = ""
+    params_cls = None
+    needs_layer = True  # False for maps taken at the input (saliency, IG, rollout)
+    supports_video = True
+
+    def __call__(self, model, x, targets=None, layer=None, params=None, ctx=None):
+        """Compute maps for ``x``; ``targets`` default to each input's top-1 class."""
+        ctx = ctx or PlainContext()
+        x = check_input(model, x)
+        if params is None or isinstance(params, dict):
+            params = make(self.params_cls, params)
+        if self.needs_layer:
+            layer = layer or model.default_cam_layer
+            if not layer:
+                raise InputError(f"{model.name} has no spatial layer for {self.title}")
+            model.layer_module(layer)  # clear message for an unknown name
+        if x.ndim == 5 and not self.supports_video:
+            raise InputError(f"{self.title} does not work on video models")
+        ctx.check()
+        return self.compute(model, x, targets, layer if self.needs_layer else None, params, ctx)
+
+    def compute(self, model, x, targets, layer, params, ctx: JobContext) -> AttributionResult:
+        raise NotImplementedError
+
+
+def register(method: Method) -> Method:
+    METHODS[method.name] = method
+    return method
+
+
+def get_method(name: str) -> Method:
+    try:
+        return METHODS[name]
+    except KeyError:
+        raise InputError(f"unknown method '{name}'; methods: {', '.join(METHODS)}") from None
+
+
+def check_input(model, x: torch.Tensor) -> torch.Tensor:
+    expected = 5 if model.kind == "video" else 4
+    if not isinstance(x, torch.Tensor) or x.ndim != expected or x.shape[1] != 3:
+        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise InputError(f"{model.name} expects a batch of shape {model.input_shape(1)}, "
+                         f"got {shape}")
+    if not torch.isfinite(x).all():
+        raise InputError("the input contains NaN or infinite pixel values")
+    return x.detach().to(model.device)
+
+
+def resolve_targets(logits: torch.Tensor, targets, num_classes: int) -> torch.Tensor:
+    """Targets as a ``(N,)`` long tensor; ``None`` means each input's top-1 class."""
+    n = logits.shape[0]
+    if targets is None:
+        return logits.detach().argmax(dim=1)
+    if isinstance(targets, int):
+        targets = [targets] * n
+    targets = torch.as_tensor(list(targets), device=logits.device, dtype=torch.long)
+    if targets.numel() != n:
+        raise InputError(f"{targets.numel()} targets for a batch of {n}")
+    bad = [int(t) for t in targets if not 0 <= int(t) < num_classes]
+    if bad:
+        raise InputError(f"target class {bad[0]} is outside 0 … {num_classes - 1}")
+    return targets
+
+
+def target_scores(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    return logits.gather(1, targets[:, None])[:, 0]
+
+
+class LayerCapture:
+    """Holds one layer's output during a forward pass."""
+
+    activation: torch.Tensor | None = None
+
+
+def _replace_first(output, tensor):
+    if isinstance(output, torch.Tensor):
+        return tensor
+    return type(output)((tensor, *output[1:]))
+
+
+@contextlib.contextmanager
+def capture_layer(model, layer: str, with_grad: bool):
+    """Record ``layer``'s output; with ``with_grad`` it becomes the leaf of a new graph.
+
+    The output is detached and made to require grad, so a later
+    ``autograd.grad(score, capture.activation)`` runs backward from the output
+    down to this layer only: no weight gradients and nothing below the layer.
+    A module called several times keeps its last call.
+    """
+    capture = LayerCapture()
+
+    def hook(_module, _inputs, output):
+        tensor = output if isinstance(output, torch.Tensor) else output[0]
+        if not with_grad:
+            capture.activation = tensor.detach()
+            return None
+        leaf = tensor.detach().requires_grad_(True)
+        capture.activation = leaf
+        return _replace_first(output, leaf.clone())  # later in-place ops must not touch the leaf
+
+    handle = model.layer_module(layer).register_forward_hook(hook)
+    try:
+        yield capture
+    finally:
+        handle.remove()
+        capture.activation = None
+
+
+def to_grid(tensor: torch.Tensor | None) -> torch.Tensor | None:
+    """Spatial outputs pass; ViT tokens ``(N, 1 + k², C)`` become ``(N, C, k, k)``."""
+    if tensor is None or tensor.ndim in (4, 5):
+        return tensor
+    if tensor.ndim != 3:
+        raise InputError(f"layer output of shape {tuple(tensor.shape)} has no spatial grid")
+    tokens = tensor.shape[1]
+    side = math.isqrt(tokens - 1)
+    if side * side == tokens - 1:
+        tensor = tensor[:, 1:]
+    else:
+        side = math.isqrt(tokens)
+        if side * side != tokens:
+            raise InputError(f"cannot arrange {tokens} tokens on a square grid")
+    return tensor.transpose(1, 2).reshape(tensor.shape[0], tensor.shape[2], side, side)
+
+
+def upsample(maps: torch.Tensor, size) -> torch.Tensor:
+    """``(N, h, w)`` → ``(N, H, W)`` bilinear, or ``(N, t, h, w)`` → ``(N, T, H, W)`` trilinear."""
+    size = tuple(size)
+    if tuple(maps.shape[1:]) == size:
+        return maps
+    mode = "bilinear" if maps.ndim == 3 else "trilinear"
+    return F.interpolate(maps[:, None].float(), size=size, mode=mode, align_corners=False)[:, 0]
+
+
+def normalize_maps(maps: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
+    """Min-max each map to [0, 1] (a constant map becomes zeros)."""
+    flat = maps.flatten(1)
+    low = flat.min(dim=1, keepdim=True).values
+    high = flat.max(dim=1, keepdim=True).values
+    return ((flat - low) / (high - low).clamp_min(eps)).view_as(maps)
+
+
+def spatial_size(x: torch.Tensor) -> tuple[int, ...]:
+    return tuple(x.shape[2:])
+
+
+def batches(total: int, size: int):
+    for start in range(0, total, size):
+        yield start, min(total, start + size)

@@ -1,0 +1,57 @@
+"""The CAM family: activations (and gradients) at a layer → one map per input.
+
+A subclass overrides only :meth:`CamMethod.combine`.  The forward pass runs
+once with the layer's output turned into a graph leaf; the backward pass runs
+from the target score down to that layer and no further, with frozen weights.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from workbench.core.attribution.base import (
+    AttributionResult,
+    Method,
+    capture_layer,
+    resolve_targets,
+    spatial_size,
+    target_scores,
+    to_grid,
+    upsample,
+)
+
+
+def spatial_dims(tensor: torch.Tensor) -> tuple[int, ...]:
+    """The dimensions after ``(N, C)``: ``(2, 3)`` for images, ``(2, 3, 4)`` for clips."""
+    return tuple(range(2, tensor.ndim))
+
+
+class CamMethod(Method):
+    """Base of the CAMs that need one forward pass and, optionally, one partial backward."""
+
+    uses_gradients = True
+
+    def combine(self, activations: torch.Tensor, gradients: torch.Tensor | None, params):
+        """``(N, C, *S)`` activations and gradients → ``(N, *S)`` map at the layer."""
+        raise NotImplementedError
+
+    def forward_backward(self, model, x, targets, layer):
+        """Activations at ``layer``, their gradients, logits and resolved targets."""
+        with capture_layer(model, layer, with_grad=self.uses_gradients) as capture:
+            with torch.set_grad_enabled(self.uses_gradients):
+                logits = model.module(x)
+            activation = capture.activation
+        if activation is None:
+            raise RuntimeError(f"layer {layer} was not called in the forward pass")
+        targets = resolve_targets(logits, targets, logits.shape[1])
+        gradients = None
+        if self.uses_gradients:
+            (gradients,) = torch.autograd.grad(target_scores(logits, targets).sum(), activation)
+        return activation.detach(), gradients, logits.detach(), targets
+
+    def compute(self, model, x, targets, layer, params, ctx) -> AttributionResult:
+        activation, gradients, logits, targets = self.forward_backward(model, x, targets, layer)
+        ctx.check()
+        cam = self.combine(to_grid(activation), to_grid(gradients), params)
+        maps = upsample(cam, spatial_size(x))
+        return AttributionResult(maps, targets.tolist(), self.name, layer, logits)

@@ -1,0 +1,73 @@
+"""Score-CAM: each channel, upsampled and normalized, masks the input; the target's
+probability on the masked input is that channel's weight (batched masks, no gradients).
+
+Wang et al., "Score-CAM: Score-Weighted Visual Explanations for Convolutional
+Neural Networks", CVPR-W 2020, https://arxiv.org/abs/1910.01279 — weights as
+in the authors' implementation (softmax probability of the target class).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from workbench.core.attribution.base import (
+    AttributionResult,
+    batches,
+    normalize_maps,
+    register,
+    spatial_size,
+    to_grid,
+    upsample,
+)
+from workbench.core.attribution.cam import CamMethod
+from workbench.core.params import param
+
+
+@dataclass
+class ScoreCamParams:
+    batch_size: int = param(32, low=1, high=1024, help="masked inputs per forward pass")
+    max_channels: int = param(0, low=0, high=100_000,
+                              help="use only the most active channels (0: all)")
+
+
+class ScoreCam(CamMethod):
+    name = "scorecam"
+    title = "Score-CAM"
+    paper = "https://arxiv.org/abs/1910.01279"
+    params_cls = ScoreCamParams
+    uses_gradients = False
+
+    def compute(self, model, x, targets, layer, params, ctx) -> AttributionResult:
+        activation, _, logits, targets = self.forward_backward(model, x, targets, layer)
+        grid = to_grid(activation)
+        cams = []
+        for i in range(x.shape[0]):
+            ctx.check()
+            cams.append(self._one(model, x[i : i + 1], grid[i], int(targets[i]), params, ctx,
+                                  (i, x.shape[0])))
+        maps = upsample(torch.stack(cams), spatial_size(x))
+        return AttributionResult(maps, targets.tolist(), self.name, layer, logits)
+
+    def _one(self, model, x, activation, target, params, ctx, position):
+        channels = activation.shape[0]
+        keep = torch.arange(channels, device=activation.device)
+        if params.max_channels and params.max_channels < channels:
+            strength = activation.flatten(1).mean(dim=1)
+            keep = strength.topk(params.max_channels).indices
+        masks = normalize_maps(upsample(activation[keep].float(), spatial_size(x)))
+        weights = torch.empty(len(keep), device=x.device)
+        done_before, total = position
+        with torch.inference_mode():
+            for start, stop in batches(len(keep), params.batch_size):
+                ctx.check()
+                masked = x * masks[start:stop, None]
+                probs = torch.softmax(model.module(masked).float(), dim=1)
+                weights[start:stop] = probs[:, target]
+                ctx.progress((done_before + stop / len(keep)) / total, "Score-CAM")
+        cam = (weights.view(-1, *([1] * (activation.ndim - 1))) * activation[keep]).sum(0)
+        return cam.relu()
+
+
+register(ScoreCam())
