@@ -83,3 +83,41 @@ def test_screenshot_of_the_real_window(tmp_path):
     assert image.size == (1000, 700)
     pixels = np.asarray(image.convert("RGB"))
     assert pixels.std() > 20  # not a blank window
+
+
+def test_cam_json_map_and_overlay(tmp_path, capsys):
+    out, raw = tmp_path / "overlay.png", tmp_path / "map.npy"
+    saved = tmp_path / "x.npy"
+    code = main(["cam", str(sample_path("chelsea")), "--method", "gradcam++", "--json",
+                 "--faithfulness", "--out", str(out), "--save-map", str(raw),
+                 "--save-input", str(saved)])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["label"] == "Egyptian cat" and summary["target"] == 285
+    assert summary["layer"] == "_act1" and summary["method"] == "gradcam++"
+    assert summary["map_shape"] == [224, 224]
+    assert 0 <= summary["deletion_auc"] <= 1 and 0 <= summary["insertion_auc"] <= 1
+    heat = np.load(raw)
+    assert heat.shape == (224, 224) and heat.dtype == np.float32 and heat.max() > 0
+    assert np.load(saved).shape == (1, 3, 224, 224)
+    assert "Grad-CAM++" in Image.open(out).text["Caption"]
+
+
+def test_cam_target_layer_and_params(capsys):
+    code = main(["cam", str(sample_path("coffee")), "--method", "smoothgrad", "--target", "3",
+                 "--param", "samples=2", "--json"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["target"] == 3 and summary["layer"] is None
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["--method", "attention-rollout"], "nn.MultiheadAttention"),
+    (["--method", "gradcam", "--layer", "nope"], "no layer 'nope'"),
+    (["--method", "gradcam", "--target", "5000"], "outside 0 … 999"),
+    (["--method", "scorecam", "--param", "batch_size=0"], "at least 1"),
+])
+def test_cam_user_errors(args, fragment):
+    out = run_cli("cam", sample_path("chelsea"), *args)
+    assert out.returncode == 1
+    assert fragment in out.stderr and len(out.stderr.strip().splitlines()) == 1

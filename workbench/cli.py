@@ -14,7 +14,7 @@ import sys
 from workbench import __version__
 from workbench.errors import WorkbenchError
 
-SUBCOMMANDS = ("gui", "models", "predict", "screenshot")
+SUBCOMMANDS = ("gui", "models", "predict", "cam", "screenshot")
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -60,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--save-input", metavar="FILE.npy",
                          help="save the exact (1, 3, H, W) pixel tensor the model saw")
     add_model_options(predict)
+    add_cam_parser(sub)
     shot = sub.add_parser("screenshot", help="save the main window as PNG, offscreen")
     shot.add_argument("out", help="PNG file to write")
     shot.add_argument("files", nargs="*", help="images or folders to open")
@@ -68,6 +69,97 @@ def build_parser() -> argparse.ArgumentParser:
     shot.add_argument("--model", help="model to load (default efficientnet_lite0)")
     shot.add_argument("--dark", action="store_true", help="dark theme")
     return parser
+
+
+def add_cam_parser(sub) -> None:
+    cam = sub.add_parser("cam", help="attribution map (CAMs, gradient maps, attention rollout)")
+    cam.add_argument("image")
+    cam.add_argument("--method", required=True,
+                     help="gradcam, gradcam++, xgradcam, layercam, hirescam, scorecam, eigencam, "
+                          "saliency, smoothgrad, integrated-gradients, guided-backprop, "
+                          "guided-gradcam, attention-rollout")
+    cam.add_argument("--layer", help="layer name (default: the model's default CAM layer)")
+    cam.add_argument("--target", type=int, help="class index (default: the top-1 prediction)")
+    cam.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                     help="a method parameter, e.g. --param samples=50 (repeatable)")
+    cam.add_argument("--out", metavar="OVERLAY.png", help="save the map over the model input")
+    cam.add_argument("--colormap", default="inferno")
+    cam.add_argument("--save-map", metavar="MAP.npy",
+                     help="save the raw float32 map at the model input resolution")
+    cam.add_argument("--save-input", metavar="X.npy",
+                     help="save the exact pixel tensor the model saw")
+    cam.add_argument("--faithfulness", action="store_true",
+                     help="also compute deletion / insertion AUC")
+    cam.add_argument("--json", action="store_true", help="print a JSON summary")
+    add_model_options(cam)
+
+
+def parse_params(method, pairs: list[str]) -> dict:
+    """``["samples=50", ...]`` → typed overrides for ``method``'s parameter dataclass."""
+    from workbench.core.params import describe
+
+    infos = {info.name: info for info in describe(method.params_cls)}
+    values = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        name = name.strip().replace("-", "_")
+        if not sep or name not in infos:
+            known = ", ".join(infos) or "none"
+            raise WorkbenchError(f"--param {pair}: {method.name} parameters are: {known}")
+        kind = infos[name].kind
+        try:
+            values[name] = (text.lower() in ("1", "true", "yes")) if kind is bool else kind(text)
+        except ValueError:
+            raise WorkbenchError(f"--param {pair}: {name} must be a {kind.__name__}") from None
+    return values
+
+
+def cmd_cam(args) -> int:
+    import numpy as np
+
+    from workbench.core.attribution import attribute, faithfulness, get_method
+    from workbench.core.colormaps import COLORMAPS
+    from workbench.core.preprocess import model_input, to_image
+    from workbench.io.atomic import save_npy_atomic
+    from workbench.io.export import save_png
+    from workbench.io.images import load_image
+    from workbench.io.overlay import overlay
+
+    method = get_method(args.method)
+    overrides = parse_params(method, args.param)
+    if args.colormap not in COLORMAPS:
+        raise WorkbenchError(f"--colormap must be one of {', '.join(COLORMAPS)}")
+    image = load_image(args.image)
+    model = load_cli_model(args)
+    x = model_input(model, image)
+    targets = None if args.target is None else [args.target]
+    result = attribute(model, x, args.method, layer=args.layer, targets=targets,
+                       params=overrides)
+    heat = result.numpy()[0].astype(np.float32)
+    target = result.targets[0]
+    summary = {"target": target, "label": model.label(target), "layer": result.layer,
+               "method": method.name, "map_shape": list(heat.shape), "model": model.name}
+    if args.faithfulness:
+        score = faithfulness(model, x, result.maps[0], target)
+        summary.update(score.as_dict())
+    if args.save_map:
+        save_npy_atomic(args.save_map, heat)
+    if args.save_input:
+        save_npy_atomic(args.save_input, x.detach().cpu().numpy().astype("float32"))
+    if args.out:
+        frame = heat if heat.ndim == 2 else heat[0]
+        caption = f"{method.title} of '{model.label(target)}' at {result.layer or 'input'}; " \
+                  f"{model.caption()}"
+        save_png(args.out, overlay(to_image(x), frame, args.colormap), {"Caption": caption})
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"{method.title} for {model.label(target)} (class {target}) at "
+              f"{result.layer or 'the input'}: map {tuple(heat.shape)}")
+        if args.faithfulness:
+            print(f"deletion AUC {summary['deletion_auc']:.3f}, "
+                  f"insertion AUC {summary['insertion_auc']:.3f}")
+    return 0
 
 
 def checkpoint_options(args):
@@ -146,7 +238,7 @@ def cmd_gui(args) -> int:
     return run_gui(files=args.files, model=args.model, tab=args.tab)
 
 
-COMMANDS = {"gui": cmd_gui, "models": cmd_models, "predict": cmd_predict,
+COMMANDS = {"gui": cmd_gui, "models": cmd_models, "predict": cmd_predict, "cam": cmd_cam,
             "screenshot": cmd_screenshot}
 
 

@@ -89,7 +89,14 @@ def run_gui(files=None, model: str | None = None, tab: str | None = None) -> int
         from PySide6.QtCore import QTimer
 
         QTimer.singleShot(0, lambda: print(f"window-shown {time.time():.6f}", flush=True))
-    return app.exec()
+    code = app.exec()
+    from workbench.worker.runner import orphans_running
+
+    if orphans_running():  # a job stuck in C++ (e.g. importing torch): do not wait for it
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 def select_tab(window, tab: str | None) -> None:

@@ -32,6 +32,7 @@ class ImageView(QWidget):
         self.view.addItem(self.overlay)
         self.title = QElidingLabel(title)
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.title.setVisible(bool(title))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -49,6 +50,7 @@ class ImageView(QWidget):
 
     def set_title(self, text: str) -> None:
         self.title.setText(text)
+        self.title.setVisible(bool(text))
 
     def setBackground(self, color) -> None:  # noqa: N802 - pyqtgraph's spelling
         self.canvas.setBackground(color)

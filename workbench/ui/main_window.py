@@ -9,6 +9,7 @@ from PySide6.QtGui import QAction, QActionGroup, QImage, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox, QTabWidget
 
 from workbench import __version__
+from workbench.ui.attribution_panel import AttributionPanel
 from workbench.ui.inputs_dock import InputsDock
 from workbench.ui.model_dock import ModelDock
 from workbench.ui.predict_panel import PredictPanel
@@ -51,7 +52,8 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.model_dock)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("taskTabs")
-        self.panels = [PredictPanel(self.state, self.runner)]
+        self.panels = [PredictPanel(self.state, self.runner),
+                       AttributionPanel(self.state, self.runner)]
         for panel in self.panels:
             self.tabs.addTab(panel, panel.title)
         self.setCentralWidget(self.tabs)

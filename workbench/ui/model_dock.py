@@ -77,6 +77,9 @@ class ModelDock(QDockWidget):
         self.model_combo = QComboBox()
         self.model_combo.setObjectName("modelCombo")
         self.model_combo.setMaxVisibleItems(24)
+        self.model_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model_combo.setMinimumContentsLength(14)
         for spec, text in BUILTIN_ITEMS:
             self.model_combo.addItem(text, spec)
         self.model_combo.insertSeparator(self.model_combo.count())

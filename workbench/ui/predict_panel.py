@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.ui.image_view import ImageView
+from workbench.ui.panel_base import TaskPanel
 from workbench.ui.theme import plot_colors, style_plot
 
 
@@ -81,15 +82,14 @@ def _short(label: str, limit: int = 28) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
-class PredictPanel(QWidget):
+class PredictPanel(TaskPanel):
     """Shows what the model predicts for the current image; updates on image or model change."""
 
     title = "Predict"
 
     def __init__(self, state, runner, parent=None):
-        super().__init__(parent)
+        super().__init__(state, runner, parent)
         self.setObjectName("PredictPanel")
-        self.state, self.runner = state, runner
         self.prediction = None
         self.view = ImageView(title="model input")
         self.headline = QLabel("–")
@@ -102,7 +102,7 @@ class PredictPanel(QWidget):
         self.chart = TopKChart()
         self.topk = QSpinBox(minimum=1, maximum=20, value=5, prefix="top ")
         self.topk.setObjectName("topkSpin")
-        self.topk.valueChanged.connect(self.refresh)
+        self.topk.valueChanged.connect(self.request_refresh)
         controls = QHBoxLayout()
         controls.addStretch(1)
         controls.addWidget(QLabel("Show"))
@@ -120,8 +120,8 @@ class PredictPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(splitter)
-        state.model_changed.connect(self.refresh)
-        state.image_changed.connect(self.refresh)
+        state.model_changed.connect(self.request_refresh)
+        state.image_changed.connect(self.request_refresh)
         state.model_loading.connect(lambda spec: self.detail.setText(f"Loading {spec} …"))
 
     def set_dark(self, dark: bool) -> None:
@@ -135,7 +135,7 @@ class PredictPanel(QWidget):
         if self.prediction is not None:
             self.chart.show_scores(self.prediction.top)
 
-    def refresh(self, *_args) -> None:
+    def refresh_now(self) -> None:
         model, image = self.state.model, self.state.image
         if model is None or image is None:
             self.headline.setText("–")

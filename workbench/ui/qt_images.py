@@ -26,3 +26,19 @@ def array_from_qimage(image: QImage) -> np.ndarray:
     pixels = pixels.astype(np.float32) / 255.0
     alpha = pixels[..., 3:4]
     return np.ascontiguousarray(pixels[..., :3] * alpha + 0.5 * (1 - alpha))
+
+
+def png_bytes(pixmap_or_image, caption: str = "") -> bytes:
+    """Encode a ``QPixmap`` / ``QImage`` as PNG bytes, with a caption text chunk."""
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+    from PySide6.QtGui import QPixmap
+
+    image = pixmap_or_image.toImage() if isinstance(pixmap_or_image, QPixmap) else pixmap_or_image
+    if caption:
+        image.setText("Caption", caption)
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    buffer.close()
+    return bytes(data.data())

@@ -14,6 +14,7 @@ and Orange's ``TaskState`` (progress, partial results, interruption).
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import logging
 import queue
@@ -32,6 +33,23 @@ from workbench.errors import Cancelled, WorkbenchError
 
 log = logging.getLogger(__name__)
 PROGRESS_INTERVAL_S = 0.05  # at most 20 progress signals a second
+# Threads that outlived shutdown(): kept referenced (a QThread destroyed while running
+# aborts the process) and waited for at interpreter exit.
+_ORPHANS: list[QThread] = []
+ORPHAN_EXIT_WAIT_MS = 60_000
+
+
+def _wait_for_orphans() -> None:
+    for thread in _ORPHANS:
+        thread.wait(ORPHAN_EXIT_WAIT_MS)
+
+
+atexit.register(_wait_for_orphans)
+
+
+def orphans_running() -> bool:
+    """True if a worker thread is still inside a job that ignored cancellation."""
+    return any(thread.isRunning() for thread in _ORPHANS)
 
 
 @dataclass(eq=False)
@@ -192,6 +210,7 @@ class Runner(QObject):
         stopped = self._thread.wait(int(timeout_s * 1000))
         if not stopped:
             log.warning("worker thread did not stop within %.1f s", timeout_s)
+            _ORPHANS.append(self._thread)
         return stopped
 
     def thread(self) -> QThread:  # noqa: D401 - the worker's QThread (for tests)
@@ -223,7 +242,8 @@ class Runner(QObject):
                 "size or the image size, or switch to the CPU"
             )
         self.last_error_details = "".join(traceback.format_exception(exc))
-        log.error("job %s failed\n%s", handle.name, self.last_error_details)
+        if not self._closed:  # after shutdown nobody listens; the process may be exiting
+            log.error("job %s failed\n%s", handle.name, self.last_error_details)
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         return f"{handle.name} failed: {type(exc).__name__}" + (f": {text}" if text else "")
 

@@ -37,5 +37,6 @@ def known_model(seed: int = 0):
 
 
 def hook_count(module: nn.Module) -> int:
-    return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks)
-               + len(getattr(m, "_backward_pre_hooks", {})) for m in module.modules())
+    from workbench.core.models.introspect import count_hooks
+
+    return count_hooks(module)

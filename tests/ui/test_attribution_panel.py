@@ -1,0 +1,137 @@
+"""The Attribution tab driven as a user would: method, layer, class, display, cancel, grid."""
+
+import threading
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from workbench.io.samples import sample_path
+
+TIMEOUT = 60_000
+
+
+@pytest.fixture
+def panel(qtbot):
+    from workbench.ui.main_window import MainWindow
+
+    win = MainWindow(files=[str(sample_path("chelsea"))], restore=False)
+    qtbot.addWidget(win)
+    win.show()
+    win.tabs.setCurrentIndex(1)
+    attribution = win.panels[1]
+    qtbot.waitUntil(lambda: attribution.result is not None, timeout=TIMEOUT)
+    qtbot.waitUntil(win.is_settled, timeout=TIMEOUT)
+    attribution.window_ = win
+    yield attribution
+    win.close()
+
+
+def settle(qtbot, panel):
+    qtbot.waitUntil(panel.window_.is_settled, timeout=TIMEOUT)
+
+
+def choose(combo, data):
+    index = combo.findData(data)
+    assert index >= 0, data
+    combo.setCurrentIndex(index)
+    combo.activated.emit(index)
+
+
+def test_default_map_is_gradcam_of_the_top1(panel):
+    assert panel.result.method == "gradcam"
+    assert panel.result.label == "Egyptian cat"
+    assert panel.result.layer == "_act1"
+    assert panel.view.overlay.image is not None
+    assert panel.view.overlay.image.shape == (224, 224)
+    assert panel.targets.top_list.count() == 5
+
+
+def test_display_changes_do_not_recompute(qtbot, panel):
+    result = panel.result
+    jobs_before = panel.runner._ids
+    panel.display.opacity.setValue(0.9)
+    panel.display.colormap.setCurrentText("viridis")
+    panel.display.threshold.setValue(0.5)
+    panel.display.normalized.setChecked(False)
+    assert panel.view.overlay.opacity() == pytest.approx(0.9)
+    lut = panel.view.overlay.lut
+    assert lut[0, 3] == 0 and lut[255, 3] == 255  # below threshold: transparent
+    assert panel.runner.is_idle() and panel.result is result
+    assert panel.runner._ids is jobs_before
+
+
+def test_method_layer_and_class_choices(qtbot, panel):
+    choose(panel.method_combo, "layercam")
+    qtbot.waitUntil(lambda: panel.result.method == "layercam", timeout=TIMEOUT)
+    choose(panel.layer_combo, "_blocks.10")
+    qtbot.waitUntil(lambda: panel.result.layer == "_blocks.10", timeout=TIMEOUT)
+    assert panel.state.layer == "_blocks.10"  # the Model dock follows
+    before = panel.result.heat.copy()
+    tiger = [i for i in range(panel.targets.top_list.count())
+             if panel.targets.top_list.item(i).text().startswith("tiger cat")][0]
+    panel.targets.top_list.itemClicked.emit(panel.targets.top_list.item(tiger))
+    qtbot.waitUntil(lambda: panel.result.label == "tiger cat", timeout=TIMEOUT)
+    assert "tiger cat" in panel.view.title.text()
+    assert not np.allclose(before, panel.result.heat)
+    panel.targets.search.setText("tabby")
+    panel.targets.search.returnPressed.emit()
+    qtbot.waitUntil(lambda: panel.result.label == "tabby", timeout=TIMEOUT)
+
+
+def test_parameter_form_reaches_the_method(qtbot, panel):
+    choose(panel.method_combo, "smoothgrad")
+    assert set(panel.form.editors) == {"samples", "noise", "batch_size", "seed"}
+    panel.form.editors["samples"].setValue(2)
+    qtbot.waitUntil(lambda: panel.result.method == "smoothgrad", timeout=TIMEOUT)
+    settle(qtbot, panel)
+    assert panel.layer_combo.isEnabled() is False
+
+
+def test_stop_cancels_a_slow_method(qtbot, panel):
+    result = panel.result
+    started = threading.Event()
+    panel.runner.started.connect(lambda _id: started.set())
+    choose(panel.method_combo, "scorecam")  # 1280 channels: many seconds on a CPU
+    qtbot.waitUntil(started.is_set, timeout=TIMEOUT)
+    panel.stop_button.click()
+    qtbot.waitUntil(lambda: panel.view.title.text() == "stopped", timeout=TIMEOUT)
+    settle(qtbot, panel)
+    assert panel.result is result
+
+
+def test_faithfulness_and_exports(qtbot, panel, tmp_path):
+    panel.score_faithfulness()
+    qtbot.waitUntil(lambda: panel.score is not None, timeout=TIMEOUT)
+    assert "deletion AUC" in panel.score_label.text()
+    overlay = panel.export_overlay(str(tmp_path / "overlay.png"))
+    image = Image.open(overlay)
+    assert image.size == (448, 448) and "Grad-CAM" in image.text["Caption"]
+    raw = np.load(panel.export_map(str(tmp_path / "map.npy")))
+    assert raw.dtype == np.float32 and raw.shape == (224, 224)
+    np.testing.assert_array_equal(raw, panel.result.heat)
+
+
+def test_comparison_grid_fills_progressively(qtbot, panel, tmp_path):
+    from PySide6.QtCore import Qt
+
+    grid = panel.grid
+    panel.views.setCurrentIndex(1)
+    for i in range(grid.methods_list.count()):
+        item = grid.methods_list.item(i)
+        wanted = item.data(Qt.ItemDataRole.UserRole) in ("gradcam", "eigencam", "saliency")
+        item.setCheckState(Qt.CheckState.Checked if wanted else Qt.CheckState.Unchecked)
+    layers = [grid.layers_list.item(i) for i in range(grid.layers_list.count())
+              if grid.layers_list.item(i).checkState() == Qt.CheckState.Checked]
+    assert len(layers) == 3
+    layers[0].setCheckState(Qt.CheckState.Unchecked)
+    partials = []
+    panel.runner.partial.connect(lambda _id, cell: partials.append(cell))
+    grid.fill_button.click()
+    qtbot.waitUntil(lambda: grid.status.text().startswith("Done"), timeout=TIMEOUT)
+    assert len(grid.filled) == 5  # 2 CAMs × 2 layers + saliency once
+    assert len(partials) == 5
+    assert all(0 <= cell.deletion_auc <= 1 for cell in grid.filled.values())
+    caption = grid.cells[(0, 0)][1].text()
+    assert caption.startswith("del ") and "ins" in caption
+    assert Image.open(panel.export_grid(str(tmp_path / "grid.png"))).width > 300

@@ -1,0 +1,96 @@
+"""Worker jobs of the Attribution tab: plain functions over core, returning numpy only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+GRID_FAITHFULNESS_STEPS = 16
+
+
+@dataclass
+class MapResult:
+    """One attribution map ready to draw (numpy only: safe to cross threads)."""
+
+    heat: np.ndarray  # raw map at the model input resolution
+    input_image: np.ndarray  # what the model saw, (H, W, 3)
+    target: int
+    label: str
+    method: str
+    layer: str | None
+    top: list  # ClassScore, best first
+
+
+def _top_scores(model, x, logits, k=5):
+    import torch
+
+    from workbench.core.predict import ClassScore
+
+    if logits is None:
+        with torch.inference_mode():
+            logits = model.module(x)
+    probs = torch.softmax(logits[0].float(), dim=0)
+    values, indices = probs.topk(min(k, probs.numel()))
+    return [ClassScore(int(i), model.label(int(i)), float(v))
+            for v, i in zip(values.tolist(), indices.tolist(), strict=True)]
+
+
+def map_job(model, image, method, layer, target, params, ctx) -> MapResult:
+    from workbench.core.attribution import attribute
+    from workbench.core.preprocess import model_input, to_image
+
+    x = model_input(model, image)
+    targets = None if target is None else [target]
+    result = attribute(model, x, method, layer=layer, targets=targets, params=params, ctx=ctx)
+    chosen = result.targets[0]
+    return MapResult(result.numpy()[0], to_image(x), chosen, model.label(chosen), method,
+                     result.layer, _top_scores(model, x, result.logits))
+
+
+def faithfulness_job(model, image, heat, target, ctx):
+    import torch
+
+    from workbench.core.attribution import faithfulness
+    from workbench.core.preprocess import model_input
+
+    x = model_input(model, image)
+    return faithfulness(model, x, torch.from_numpy(heat).to(x.device), target, ctx=ctx)
+
+
+@dataclass
+class GridCell:
+    row: int
+    column: int
+    heat: np.ndarray | None
+    deletion_auc: float = float("nan")
+    insertion_auc: float = float("nan")
+    error: str = ""
+
+
+def grid_job(model, image, methods, layers, target, ctx):
+    """Fill methods × layers; each finished cell arrives through ``ctx.partial``."""
+    from workbench.core.attribution import FaithfulnessParams, attribute, faithfulness, get_method
+    from workbench.core.jobs import JobContext
+    from workbench.core.preprocess import model_input
+    from workbench.errors import WorkbenchError
+
+    x = model_input(model, image)
+    cells = [(r, c) for r in range(len(methods)) for c in range(len(layers))]
+    quiet = JobContext(cancel_event=ctx.cancel_event)  # per-cell progress would flicker
+    params = FaithfulnessParams(steps=GRID_FAITHFULNESS_STEPS)
+    for done, (row, column) in enumerate(cells):
+        ctx.check()
+        method = get_method(methods[row])
+        if not method.needs_layer and column > 0:
+            continue
+        try:
+            result = attribute(model, x, method.name, layer=layers[column],
+                               targets=None if target is None else [target], ctx=quiet)
+            score = faithfulness(model, x, result.maps[0], result.targets[0], params, quiet)
+            ctx.partial(GridCell(row, column, result.numpy()[0], score.deletion_auc,
+                                 score.insertion_auc))
+        except WorkbenchError as exc:
+            ctx.partial(GridCell(row, column, None, error=str(exc)))
+        ctx.progress((done + 1) / len(cells), f"Comparison grid {done + 1}/{len(cells)}")
+    return len(cells)

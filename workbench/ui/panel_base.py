@@ -1,0 +1,40 @@
+"""What every task tab shares: compute only when visible, refresh when shown."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QWidget
+
+
+class TaskPanel(QWidget):
+    """A central tab.  Subclasses implement :meth:`refresh_now` and call
+    :meth:`request_refresh` when their inputs change; hidden tabs wait until shown."""
+
+    title = ""
+
+    def __init__(self, state, runner, parent=None):
+        super().__init__(parent)
+        self.state, self.runner = state, runner
+        self._dirty = False
+
+    def request_refresh(self, *_args) -> None:
+        if self.isVisible():
+            self._dirty = False
+            self.refresh_now()
+        else:
+            self._dirty = True
+
+    def showEvent(self, event):  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if self._dirty:
+            self._dirty = False
+            QTimer.singleShot(0, self.refresh_now)
+
+    def refresh_now(self) -> None:
+        raise NotImplementedError
+
+    def set_dark(self, dark: bool) -> None:
+        """Re-style plots for the theme (optional)."""
+
+    def caption(self) -> str:
+        return ""

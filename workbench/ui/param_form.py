@@ -1,0 +1,76 @@
+"""A form generated from a method's parameter dataclass (``workbench.core.params``)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QSpinBox,
+    QWidget,
+)
+
+from workbench.core.params import describe
+
+INT_LIMIT = 2**31 - 1
+
+
+def _editor(info):
+    if info.choices:
+        widget = QComboBox()
+        widget.addItems([str(c) for c in info.choices])
+        widget.setCurrentText(str(info.default))
+        return widget, widget.currentTextChanged, widget.currentText
+    if info.kind is bool:
+        widget = QCheckBox()
+        widget.setChecked(info.default)
+        return widget, widget.toggled, widget.isChecked
+    if info.kind is int:
+        widget = QSpinBox()
+        widget.setRange(int(info.low if info.low is not None else -INT_LIMIT),
+                        int(min(info.high if info.high is not None else INT_LIMIT, INT_LIMIT)))
+        widget.setValue(info.default)
+        return widget, widget.valueChanged, widget.value
+    widget = QDoubleSpinBox()
+    widget.setDecimals(3)
+    widget.setRange(info.low if info.low is not None else -1e9,
+                    info.high if info.high is not None else 1e9)
+    widget.setSingleStep(info.step or 0.01)
+    widget.setValue(info.default)
+    return widget, widget.valueChanged, widget.value
+
+
+class ParamForm(QWidget):
+    """Editors for each field; :meth:`values` returns the overrides as a dict."""
+
+    changed = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._layout = QFormLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._getters: dict = {}
+        self.editors: dict = {}
+
+    def set_params(self, params_cls) -> None:
+        while self._layout.rowCount():
+            self._layout.removeRow(0)
+        self._getters, self.editors = {}, {}
+        infos = describe(params_cls)
+        if not infos:
+            self._layout.addRow(QLabel("<i>no parameters</i>"))
+        for info in infos:
+            widget, signal, getter = _editor(info)
+            widget.setToolTip(info.help)
+            signal.connect(lambda *_: self.changed.emit())
+            label = QLabel(info.name.replace("_", " "))
+            label.setToolTip(info.help)
+            self._layout.addRow(label, widget)
+            self._getters[info.name] = getter
+            self.editors[info.name] = widget
+
+    def values(self) -> dict:
+        return {name: getter() for name, getter in self._getters.items()}
