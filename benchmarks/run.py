@@ -6,13 +6,14 @@ import argparse
 
 import torch
 
-from benchmarks import bench_attribution, bench_predict, bench_startup
+from benchmarks import bench_attribution, bench_occlusion, bench_predict, bench_startup
 from benchmarks.common import print_table
 
 SUITES = {
     "startup": bench_startup.run,
     "predict": bench_predict.run,
     "attribution": bench_attribution.run,
+    "occlusion": bench_occlusion.run,
 }
 
 

@@ -77,10 +77,10 @@ def test_argv_defaults_to_the_gui():
 
 def test_screenshot_of_the_real_window(tmp_path):
     out = tmp_path / "shot.png"
-    result = run_cli("screenshot", out, sample_path("coffee"), "--size", "1000x700")
+    result = run_cli("screenshot", out, sample_path("coffee"), "--size", "1024x700")
     assert result.returncode == 0, result.stderr
     image = Image.open(out)
-    assert image.size == (1000, 700)
+    assert image.size == (1024, 700)
     pixels = np.asarray(image.convert("RGB"))
     assert pixels.std() > 20  # not a blank window
 
@@ -120,4 +120,47 @@ def test_cam_target_layer_and_params(capsys):
 def test_cam_user_errors(args, fragment):
     out = run_cli("cam", sample_path("chelsea"), *args)
     assert out.returncode == 1
+    assert fragment in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_occlusion_grid_json_and_overlay(tmp_path, capsys):
+    grid, out = tmp_path / "grid.npy", tmp_path / "occ.png"
+    code = main(["occlusion", str(sample_path("chelsea")), "--window", "56", "--stride", "56",
+                 "--fill", "mean", "--save-grid", str(grid), "--out", str(out), "--json"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["grid_shape"] == [4, 4] and summary["label"] == "Egyptian cat"
+    values = np.load(grid)
+    assert values.shape == (4, 4) and values.dtype == np.float32
+    assert summary["min_prob"] == pytest.approx(float(values.min()))
+    assert "window 56" in Image.open(out).text["Caption"]
+
+
+def test_occlude_with_a_painted_mask(tmp_path, capsys):
+    from workbench.io.masks import save_mask
+
+    mask = np.zeros((300, 300), bool)
+    mask[:, :] = True
+    path = tmp_path / "all.png"
+    save_mask(path, mask)
+    code = main(["occlude", str(sample_path("chelsea")), "--mask", str(path), "--fill", "0",
+                 "--json", "--topk", "3"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["before"][0]["label"] == "Egyptian cat"
+    assert len(result["after"]) == 3 and result["after"][0]["label"] != "Egyptian cat"
+    assert {"index", "label", "prob", "base", "delta"} <= set(result["after"][0])
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["occlusion", "IMAGE", "--fill", "purple"], "fill must be"),
+    (["occlusion", "IMAGE", "--window", "500"], "larger than"),
+    (["occlusion", "IMAGE", "--stride", "0"], "stride must be at least 1"),
+    (["occlude", "IMAGE", "--mask", "nothere.png"], "nothere.png"),
+])
+def test_occlusion_user_errors(tmp_path, args, fragment):
+    image = tmp_path / "img.png"
+    Image.new("RGB", (64, 64)).save(image)
+    out = run_cli(*[str(image) if a == "IMAGE" else a for a in args])
+    assert out.returncode == 1, out.stderr
     assert fragment in out.stderr and len(out.stderr.strip().splitlines()) == 1

@@ -31,7 +31,6 @@ from workbench.ui.overlay_view import OverlayView
 from workbench.ui.panel_base import TaskPanel
 from workbench.ui.param_form import ParamForm
 from workbench.ui.target_picker import TargetPicker
-from workbench.ui.theme import style_plot
 
 EXPORT_SCALE = 2
 
@@ -323,9 +322,6 @@ class AttributionPanel(TaskPanel):
                 + (f"; {params}" if params else "")
                 + f"; display {style.colormap}, {'normalized' if style.normalized else 'raw'}")
 
-    def set_dark(self, dark: bool) -> None:
-        style_plot(self.curves, dark)
-        self.view.setBackground(pg.getConfigOption("background"))
 
 
 def _enlarge(image, heat, scale):

@@ -12,6 +12,7 @@ from workbench import __version__
 from workbench.ui.attribution_panel import AttributionPanel
 from workbench.ui.inputs_dock import InputsDock
 from workbench.ui.model_dock import ModelDock
+from workbench.ui.occlusion_panel import OcclusionPanel
 from workbench.ui.predict_panel import PredictPanel
 from workbench.ui.settings import open_settings, read_bool, read_list
 from workbench.ui.state import AppState
@@ -44,6 +45,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Workbench {__version__}")
         self.settings = open_settings()
         self.state = AppState(self)
+        apply_theme(QApplication.instance(), restore and read_bool(self.settings, "dark", False),
+                    restore and read_bool(self.settings, "presentation", False))
         self.runner = Runner("workbench-model")
         self.io_runner = Runner("workbench-io")
         self.inputs = InputsDock(self.state, self.io_runner, self)
@@ -53,7 +56,8 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("taskTabs")
         self.panels = [PredictPanel(self.state, self.runner),
-                       AttributionPanel(self.state, self.runner)]
+                       AttributionPanel(self.state, self.runner),
+                       OcclusionPanel(self.state, self.runner)]
         for panel in self.panels:
             self.tabs.addTab(panel, panel.title)
         self.setCentralWidget(self.tabs)

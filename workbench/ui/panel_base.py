@@ -34,7 +34,13 @@ class TaskPanel(QWidget):
         raise NotImplementedError
 
     def set_dark(self, dark: bool) -> None:
-        """Re-style plots for the theme (optional)."""
+        """Re-style every pyqtgraph view and plot inside the panel for the theme."""
+        import pyqtgraph as pg
+
+        from workbench.ui.theme import style_plot
+
+        for view in self.findChildren(pg.GraphicsView):
+            style_plot(view, dark)
 
     def caption(self) -> str:
         return ""

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from workbench.ui.image_view import ImageView
 from workbench.ui.panel_base import TaskPanel
-from workbench.ui.theme import plot_colors, style_plot
+from workbench.ui.theme import plot_colors
 
 
 def predict_job(model, image, topk, ctx):
@@ -36,7 +36,7 @@ class TopKChart(pg.PlotWidget):
 
     def __init__(self, dark: bool = False):
         super().__init__()
-        self.setMinimumWidth(280)
+        self.setMinimumWidth(160)
         self.setMouseEnabled(x=False, y=False)
         self.hideButtons()
         self.setMenuEnabled(False)
@@ -130,8 +130,7 @@ class PredictPanel(TaskPanel):
         font.setPointSizeF(font.pointSizeF() * 1.5)
         self.headline.setFont(font)
         self.chart.dark = dark
-        style_plot(self.chart, dark)
-        style_plot(self.view, dark)
+        super().set_dark(dark)
         if self.prediction is not None:
             self.chart.show_scores(self.prediction.top)
 
