@@ -6,7 +6,13 @@ import argparse
 
 import torch
 
-from benchmarks import bench_attribution, bench_occlusion, bench_predict, bench_startup
+from benchmarks import (
+    bench_attribution,
+    bench_featviz,
+    bench_occlusion,
+    bench_predict,
+    bench_startup,
+)
 from benchmarks.common import print_table
 
 SUITES = {
@@ -14,6 +20,7 @@ SUITES = {
     "predict": bench_predict.run,
     "attribution": bench_attribution.run,
     "occlusion": bench_occlusion.run,
+    "featviz": bench_featviz.run,
 }
 
 

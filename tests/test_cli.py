@@ -164,3 +164,28 @@ def test_occlusion_user_errors(tmp_path, args, fragment):
     out = run_cli(*[str(image) if a == "IMAGE" else a for a in args])
     assert out.returncode == 1, out.stderr
     assert fragment in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_featviz_json_and_recipe(tmp_path, capsys):
+    out = tmp_path / "unit.png"
+    code = main(["featviz", "--model", "digits_lenet", "--layer", "conv2", "--channel", "3",
+                 "--steps", "12", "--size", "32", "--batch", "2", "--diversity", "1",
+                 "--out", str(out), "--json"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert len(summary["objective_start"]) == 2
+    assert np.mean(summary["objective_end"]) > np.mean(summary["objective_start"])
+    recipe = json.loads(Image.open(out).text["Recipe"])
+    assert recipe["objective"].startswith("(channel conv2:3") and recipe["steps"] == 12
+    assert Image.open(out).size == (64, 32)
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["featviz", "--layer", "nope", "--channel", "1"], "no layer 'nope'"),
+    (["featviz", "--layer", "_blocks.10", "--neuron", "1,2"], "--neuron must be C,X,Y"),
+    (["featviz", "--deepdream", "--channel", "3"], "not allowed with"),
+])
+def test_featviz_user_errors(args, fragment):
+    out = run_cli(*args)
+    assert out.returncode != 0
+    assert fragment in out.stderr and len(out.stderr.strip().splitlines()) == 1

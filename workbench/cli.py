@@ -14,7 +14,19 @@ import sys
 from workbench import __version__
 from workbench.errors import WorkbenchError
 
-SUBCOMMANDS = ("gui", "models", "predict", "cam", "occlusion", "occlude", "screenshot")
+SUBCOMMANDS = ("gui", "models", "predict", "cam", "occlusion", "occlude", "featviz",
+               "attack", "patch", "embed", "neighbors", "screenshot")
+# Subcommands that live in their own modules: each has add_parsers(sub, add_model_options)
+# and COMMANDS.
+EXTENSIONS = ("workbench.cli_featviz", "workbench.cli_adversarial", "workbench.cli_embedding")
+
+
+def extension_modules():
+    import importlib
+    import importlib.util
+
+    return [importlib.import_module(name) for name in EXTENSIONS
+            if importlib.util.find_spec(name) is not None]
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -62,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_model_options(predict)
     add_cam_parser(sub)
     add_occlusion_parsers(sub)
+    for module in extension_modules():
+        module.add_parsers(sub, add_model_options)
     shot = sub.add_parser("screenshot", help="save the main window as PNG, offscreen")
     shot.add_argument("out", help="PNG file to write")
     shot.add_argument("files", nargs="*", help="images or folders to open")
@@ -349,8 +363,11 @@ def normalize_argv(argv: list[str]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     argv = normalize_argv(list(sys.argv[1:] if argv is None else argv))
     args = build_parser().parse_args(argv)
+    commands = dict(COMMANDS)
+    for module in extension_modules():
+        commands.update(module.COMMANDS)
     try:
-        return COMMANDS[args.command](args)
+        return commands[args.command](args)
     except WorkbenchError as exc:
         print(f"workbench: error: {exc}", file=sys.stderr)
         return 1

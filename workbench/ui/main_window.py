@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBo
 
 from workbench import __version__
 from workbench.ui.attribution_panel import AttributionPanel
+from workbench.ui.featviz_panel import FeatureVizPanel
 from workbench.ui.inputs_dock import InputsDock
 from workbench.ui.model_dock import ModelDock
 from workbench.ui.occlusion_panel import OcclusionPanel
@@ -57,7 +58,8 @@ class MainWindow(QMainWindow):
         self.tabs.setObjectName("taskTabs")
         self.panels = [PredictPanel(self.state, self.runner),
                        AttributionPanel(self.state, self.runner),
-                       OcclusionPanel(self.state, self.runner)]
+                       OcclusionPanel(self.state, self.runner),
+                       FeatureVizPanel(self.state, self.runner)]
         for panel in self.panels:
             self.tabs.addTab(panel, panel.title)
         self.setCentralWidget(self.tabs)
