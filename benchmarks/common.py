@@ -22,6 +22,7 @@ class Row:
     limit_ms: float
     target: str
     peer: str = ""
+    unit: str = "ms"
 
     @property
     def ratio(self) -> float:
@@ -51,10 +52,12 @@ def interleaved(ours: Callable, limit: Callable, rounds: int = 30, warmup: int =
 
 
 def print_table(rows: list[Row]) -> None:
-    header = f"{'operation':<34} {'ours ms':>9} {'limit ms':>9} {'ratio':>7}  target / peer"
+    width = max([34] + [len(row.operation) for row in rows])
+    header = f"{'operation':<{width}} {'ours':>12} {'limit':>12} {'ratio':>7}  target / peer"
     print(header)
     print("-" * len(header))
     for row in rows:
         extra = row.target + (f"; {row.peer}" if row.peer else "")
-        print(f"{row.operation:<34} {row.ours_ms:>9.2f} {row.limit_ms:>9.2f} "
-              f"{row.ratio:>6.2f}×  {extra}")
+        ours = f"{row.ours_ms:.2f} {row.unit}"
+        limit = f"{row.limit_ms:.2f} {row.unit}"
+        print(f"{row.operation:<{width}} {ours:>12} {limit:>12} {row.ratio:>6.2f}×  {extra}")

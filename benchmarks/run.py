@@ -11,6 +11,8 @@ from benchmarks import (
     bench_featviz,
     bench_occlusion,
     bench_predict,
+    bench_responsiveness,
+    bench_soak,
     bench_startup,
 )
 from benchmarks.common import print_table
@@ -21,6 +23,8 @@ SUITES = {
     "attribution": bench_attribution.run,
     "occlusion": bench_occlusion.run,
     "featviz": bench_featviz.run,
+    "responsiveness": bench_responsiveness.run,
+    "soak": bench_soak.run,
 }
 
 

@@ -189,3 +189,13 @@ def test_featviz_user_errors(args, fragment):
     out = run_cli(*args)
     assert out.returncode != 0
     assert fragment in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_outputs_are_never_overwritten_without_asking(tmp_path):
+    existing = tmp_path / "x.npy"
+    existing.write_bytes(b"precious")
+    out = run_cli("predict", sample_path("coffee"), "--save-input", existing)
+    assert out.returncode == 1 and "--overwrite" in out.stderr
+    assert existing.read_bytes() == b"precious"
+    out = run_cli("predict", sample_path("coffee"), "--save-input", existing, "--overwrite")
+    assert out.returncode == 0 and np.load(existing).shape == (1, 3, 224, 224)

@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     shot.add_argument("--size", default="1400x860", help="window size WxH (default 1400x860)")
     shot.add_argument("--model", help="model to load (default efficientnet_lite0)")
     shot.add_argument("--dark", action="store_true", help="dark theme")
+    for command in sub.choices.values():
+        command.add_argument("--overwrite", action="store_true",
+                             help="replace output files that already exist")
     return parser
 
 
@@ -360,6 +363,17 @@ def normalize_argv(argv: list[str]) -> list[str]:
     return ["gui", *argv]
 
 
+OUTPUT_OPTIONS = ("out", "save_map", "save_input", "save_grid", "save_adv", "save")
+
+
+def check_outputs(args) -> None:
+    """Refuse to replace an existing output file unless ``--overwrite`` was given."""
+    for name in OUTPUT_OPTIONS:
+        path = getattr(args, name, None)
+        if isinstance(path, str) and path and os.path.exists(path) and not args.overwrite:
+            raise WorkbenchError(f"'{path}' already exists; pass --overwrite to replace it")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = normalize_argv(list(sys.argv[1:] if argv is None else argv))
     args = build_parser().parse_args(argv)
@@ -367,6 +381,7 @@ def main(argv: list[str] | None = None) -> int:
     for module in extension_modules():
         commands.update(module.COMMANDS)
     try:
+        check_outputs(args)
         return commands[args.command](args)
     except WorkbenchError as exc:
         print(f"workbench: error: {exc}", file=sys.stderr)

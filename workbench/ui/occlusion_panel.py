@@ -7,6 +7,7 @@ from functools import partial
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -37,6 +38,7 @@ from workbench.ui.panel_base import TaskPanel
 from workbench.ui.param_form import ParamForm
 from workbench.ui.target_picker import TargetPicker
 
+REDRAW_MS = 150  # partial sweep results are drawn at most this often
 FILL_CHOICES = ("grey", "mean", "blur", "noise", "black", "inpaint", "level")
 
 
@@ -70,6 +72,8 @@ class OcclusionPanel(TaskPanel):
         self.masked = None  # last MaskedPrediction
         self.sweep = None  # last OcclusionResult (possibly partial)
         self._sweep_handle = None
+        self._pending_sweep = None
+        self._redraw = QTimer(self, singleShot=True, interval=REDRAW_MS, timeout=self._draw_pending)
         self.targets = TargetPicker()
         self.targets.target_chosen.connect(lambda _t: self._on_target())
         self.modes = QTabWidget()
@@ -309,8 +313,20 @@ class OcclusionPanel(TaskPanel):
             partial(sweep_job, model, image, self.sweep_fill.value(), self.targets.target,
                     params),
             name="Occlusion sweep", key="occlusion-sweep",
-            on_partial=self._on_sweep, on_finished=self._on_sweep_done,
+            on_partial=self._queue_sweep, on_finished=self._on_sweep_done,
             on_cancelled=self._on_sweep_cancelled, on_error=self.state.error)
+
+    def _queue_sweep(self, result) -> None:
+        """Keep the newest partial result; draw at most every REDRAW_MS (the GUI stays free)."""
+        self._pending_sweep = result
+        self.sweep = result
+        if not self._redraw.isActive():
+            self._redraw.start()
+
+    def _draw_pending(self) -> None:
+        if self._pending_sweep is not None:
+            result, self._pending_sweep = self._pending_sweep, None
+            self._on_sweep(result)
 
     def _on_sweep(self, result) -> None:
         self.sweep = result
@@ -343,10 +359,13 @@ class OcclusionPanel(TaskPanel):
         item.setOpacity(0.6)
 
     def _on_sweep_done(self, result) -> None:
+        self._redraw.stop()
+        self._pending_sweep = None
         self._on_sweep(result)
         self.sweep_status.setText(f"done: {result.total} windows")
 
     def _on_sweep_cancelled(self) -> None:
+        self._draw_pending()
         done = self.sweep.done if self.sweep is not None else 0
         self.sweep_status.setText(f"stopped: kept {done} windows")
 

@@ -8,6 +8,7 @@ Unpickling runs code from the file, so ``torch.load`` is always called with
 from __future__ import annotations
 
 import pickle
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +57,9 @@ def read_checkpoint(path, options: CheckpointOptions):
     _check_file(path)
     if is_torchscript(path):
         try:
-            net = torch.jit.load(str(path), map_location="cpu")
+            with warnings.catch_warnings():  # TorchScript is deprecated, still widely used
+                warnings.simplefilter("ignore", FutureWarning)
+                net = torch.jit.load(str(path), map_location="cpu")
         except Exception as exc:
             raise ModelLoadError(f"Cannot load TorchScript file '{path}': {exc}") from exc
         return net, options.num_classes, f"TorchScript {path.name}"

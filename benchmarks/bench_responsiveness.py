@@ -1,0 +1,87 @@
+"""Does the window stay responsive while heavy jobs run? (issue 7: no stall > 50 ms)
+
+A 10 ms heartbeat timer runs on the GUI thread while each heavy job runs on the
+worker; a stall is a heartbeat that arrives late.  Reported: the 99th percentile
+and the maximum delay per job.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from benchmarks.common import Row
+from benchmarks.gui_harness import open_window, panel, pump_until
+
+BEAT_MS = 10
+
+
+class Heartbeat:
+    def __init__(self):
+        from PySide6.QtCore import QTimer
+
+        self.times: list[float] = []
+        self.timer = QTimer()
+        self.timer.setInterval(BEAT_MS)
+        self.timer.timeout.connect(lambda: self.times.append(time.perf_counter()))
+
+    def __enter__(self):
+        self.times.clear()
+        self.timer.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.timer.stop()
+
+    def delays_ms(self) -> np.ndarray:
+        gaps = np.diff(np.array(self.times)) * 1000.0
+        return np.clip(gaps - BEAT_MS, 0.0, None)
+
+
+def heavy_jobs(window):
+    """``(name, start, done)`` for each heavy job, driven through the real panels."""
+    occlusion = panel(window, "Occlusion")
+    attribution = panel(window, "Attribution")
+
+    def start_sweep():
+        occlusion.modes.setCurrentIndex(1)
+        occlusion.sweep_form.editors["window"].setValue(32)
+        occlusion.sweep_form.editors["stride"].setValue(8)
+        occlusion.run_sweep()
+
+    def start_grid():
+        attribution.views.setCurrentIndex(1)
+        attribution.grid.fill()
+
+    jobs = [("occlusion sweep (625 windows)", "Occlusion", start_sweep),
+            ("CAM comparison grid (4 methods × 3 layers)", "Attribution", start_grid)]
+    return jobs
+
+
+def run(rounds: int = 1):
+    app, window = open_window()
+    heartbeat = Heartbeat()
+    rows = []
+    for name, title, start in heavy_jobs(window):
+        window.tabs.setCurrentIndex([p.title for p in window.panels].index(title))
+        pump_until(app, window.is_settled)
+        with heartbeat:
+            began = time.perf_counter()
+            start()
+            pump_until(app, lambda: not window.is_settled())
+            pump_until(app, window.is_settled)
+            elapsed = time.perf_counter() - began
+        delays = heartbeat.delays_ms()
+        p99, worst = np.percentile(delays, 99), delays.max()
+        rows.append(Row(f"heartbeat during {name}", p99, 50.0,
+                        f"p99 {p99:.1f} ms, max {worst:.1f} ms over {len(delays)} beats in "
+                        f"{elapsed:.1f} s; target max ≤ 50 ms"))
+    window.close()
+    return rows
+
+
+if __name__ == "__main__":
+    from benchmarks.common import print_table
+
+    print_table(run())
