@@ -6,25 +6,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from workbench.io.samples import sample_path
-
 TIMEOUT = 60_000
 
 
 @pytest.fixture
-def panel(qtbot):
-    from workbench.ui.main_window import MainWindow
-
-    win = MainWindow(files=[str(sample_path("chelsea"))], restore=False)
-    qtbot.addWidget(win)
-    win.show()
-    win.tabs.setCurrentIndex(1)
+def panel(qtbot, open_window):
+    win = open_window("Attribution")
     attribution = win.panels[1]
     qtbot.waitUntil(lambda: attribution.result is not None, timeout=TIMEOUT)
-    qtbot.waitUntil(win.is_settled, timeout=TIMEOUT)
     attribution.window_ = win
-    yield attribution
-    win.close()
+    return attribution
 
 
 def settle(qtbot, panel):

@@ -10,23 +10,15 @@ TIMEOUT = 120_000
 
 
 @pytest.fixture
-def panel(qtbot):
-    from workbench.ui.main_window import MainWindow
-
-    win = MainWindow(files=[str(sample_path("chelsea"))], restore=False)
-    qtbot.addWidget(win)
-    win.show()
-    win.tabs.setCurrentIndex(3)
+def panel(open_window):
+    win = open_window("Feature visualization")
     featviz = win.panels[3]
-    qtbot.waitUntil(lambda: win.state.model is not None and win.is_settled(), timeout=TIMEOUT)
     featviz.layer.setCurrentIndex(featviz.layer.findData("_blocks.6"))
     featviz._update_channel_range()
     featviz.channel.setValue(5)
     featviz.size.setValue(96)
     featviz.window_ = win
-    yield featviz
-    win.close()
-    assert not win.runner.thread().isRunning()
+    return featviz
 
 
 def test_live_frames_mid_run_change_and_stop(qtbot, panel, tmp_path):

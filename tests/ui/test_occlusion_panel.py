@@ -8,26 +8,17 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
-from workbench.io.samples import sample_path
-
 TIMEOUT = 60_000
 
 
 @pytest.fixture
-def panel(qtbot):
-    from workbench.ui.main_window import MainWindow
-
-    win = MainWindow(files=[str(sample_path("chelsea"))], restore=False)
-    qtbot.addWidget(win)
-    win.resize(1300, 850)
-    win.show()
-    win.tabs.setCurrentIndex(2)
+def panel(qtbot, open_window):
+    win = open_window("Occlusion")
     occlusion = win.panels[2]
     qtbot.waitUntil(lambda: occlusion.masked is not None, timeout=TIMEOUT)
     qtbot.waitUntil(win.is_settled, timeout=TIMEOUT)
     occlusion.window_ = win
-    yield occlusion
-    win.close()
+    return occlusion
 
 
 def send(widget, kind, point, button, buttons):

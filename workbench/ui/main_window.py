@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QImage, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox, QTabWidget
 
@@ -213,18 +213,12 @@ class MainWindow(QMainWindow):
     def export_view(self, path: str, scale: float = EXPORT_SCALE) -> str:
         """Save the current tab as PNG with its caption in the PNG text, atomically."""
         from workbench.io.atomic import write_bytes_atomic
+        from workbench.ui.qt_images import png_bytes
 
         image = self.render_view(scale)
         caption = getattr(self.current_panel(), "caption", lambda: "")()
         image.setText("Software", f"Workbench {__version__}")
-        if caption:
-            image.setText("Caption", caption)
-        data = QByteArray()
-        buffer = QBuffer(data)
-        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        image.save(buffer, "PNG")
-        buffer.close()
-        write_bytes_atomic(path, bytes(data.data()))
+        write_bytes_atomic(path, png_bytes(image, caption))
         return path
 
     def export_dialog(self) -> None:

@@ -26,7 +26,9 @@ def wait_until_settled(app, window, timeout_s: float = SETTLE_TIMEOUT_S) -> None
     raise WorkbenchError(f"the window did not finish its jobs within {timeout_s:.0f} s")
 
 
-def take_screenshot(out, files=None, tab=None, size=(1400, 860), model=None, dark=False) -> str:
+def take_screenshot(out, files=None, tab=None, size=(1400, 860), model=None,
+                    dark=False) -> list[str]:
+    """Save the real main window as PNG; returns the error messages it showed."""
     from workbench.ui.app import make_application, select_tab
     from workbench.ui.qt_env import prepare_qt_environment
 
@@ -46,15 +48,9 @@ def take_screenshot(out, files=None, tab=None, size=(1400, 860), model=None, dar
         for _ in range(5):
             app.processEvents()
         errors = [text for _, text, is_error in window.status.messages if is_error]
-        pixmap = window.grab()
-        from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+        from workbench.ui.qt_images import png_bytes
 
-        data = QByteArray()
-        buffer = QBuffer(data)
-        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        pixmap.save(buffer, "PNG")
-        buffer.close()
-        write_bytes_atomic(out, bytes(data.data()))
+        write_bytes_atomic(out, png_bytes(window.grab()))
         return errors
     finally:
         window.close()
