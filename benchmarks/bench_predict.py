@@ -12,15 +12,15 @@ import torch
 from benchmarks.common import Row, interleaved
 
 
-def run(rounds: int = 40, model_name: str = "efficientnet_lite0") -> list[Row]:
+def run(device: str = "cpu", rounds: int = 40, model_name: str = "efficientnet_lite0"):
     from workbench.core.models import load_model
     from workbench.core.predict import predict_image
     from workbench.io.images import load_image
     from workbench.io.samples import sample_path
 
-    model = load_model(model_name)
+    model = load_model(model_name, device=device)
     image = load_image(sample_path("chelsea"))
-    x = model.module.normalize(torch.rand(1, 3, *model.input_size))
+    x = model.module.normalize(torch.rand(1, 3, *model.input_size, device=device))
     net = model.module.net
 
     def bare():

@@ -29,9 +29,20 @@ class Row:
         return self.ours_ms / self.limit_ms if self.limit_ms else float("nan")
 
 
+def _synchronize() -> None:
+    """Wait for queued GPU work, so that a timing covers it (no-op on the CPU)."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.synchronize()
+
+
 def timed(fn: Callable[[], object]) -> float:
+    _synchronize()
     start = time.perf_counter()
     fn()
+    _synchronize()
     return (time.perf_counter() - start) * 1000.0
 
 

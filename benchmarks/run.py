@@ -1,42 +1,61 @@
-"""Run every benchmark and print one table: ``python -m benchmarks.run``."""
+"""Run every benchmark and print one table: ``python -m benchmarks.run [--device cuda]``.
+
+Each row is the project's figure, the physical limit on the same device, their
+ratio, and (where installed: ``pip install -e ".[bench]"``) a peer library
+measured in the same process.  Suites that drive the window need Qt and run on
+the CPU only; on a machine without Qt (the GPU machine) they are skipped.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
+import inspect
 
 import torch
 
-from benchmarks import (
-    bench_attribution,
-    bench_featviz,
-    bench_occlusion,
-    bench_predict,
-    bench_responsiveness,
-    bench_soak,
-    bench_startup,
-)
 from benchmarks.common import print_table
 
-SUITES = {
-    "startup": bench_startup.run,
-    "predict": bench_predict.run,
-    "attribution": bench_attribution.run,
-    "occlusion": bench_occlusion.run,
-    "featviz": bench_featviz.run,
-    "responsiveness": bench_responsiveness.run,
-    "soak": bench_soak.run,
-}
+# (name, module, needs Qt)
+SUITES = (
+    ("startup", "benchmarks.bench_startup", True),
+    ("predict", "benchmarks.bench_predict", False),
+    ("attribution", "benchmarks.bench_attribution", False),
+    ("occlusion", "benchmarks.bench_occlusion", False),
+    ("featviz", "benchmarks.bench_featviz", False),
+    ("embedding", "benchmarks.bench_embedding", False),
+    ("adversarial", "benchmarks.bench_adversarial", False),
+    ("responsiveness", "benchmarks.bench_responsiveness", True),
+    ("soak", "benchmarks.bench_soak", True),
+)
+
+
+def qt_available() -> bool:
+    return importlib.util.find_spec("PySide6") is not None
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=sorted(SUITES), action="append")
+    parser.add_argument("--only", choices=[name for name, _, _ in SUITES], action="append")
+    parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU")
-    rows = []
-    for name in args.only or SUITES:
-        rows += SUITES[name]()
+    device = torch.device(args.device)
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {name}")
+    rows, skipped = [], []
+    for suite, module_name, needs_qt in SUITES:
+        if args.only and suite not in args.only:
+            continue
+        if needs_qt and (device.type != "cpu" or not qt_available()):
+            skipped.append(suite)
+            continue
+        run = importlib.import_module(module_name).run
+        kwargs = {"device": args.device} if "device" in inspect.signature(run).parameters else {}
+        rows += run(**kwargs)
     print_table(rows)
+    if skipped:
+        print(f"skipped (need Qt on the CPU machine): {', '.join(skipped)}")
 
 
 if __name__ == "__main__":
