@@ -5,7 +5,9 @@ to the input with frozen weights (what every step must compute); ours adds a
 clean forward (to find the top-1) and a final one (to report the result).
 torchattacks, when installed (``pip install torchattacks``; never a project
 dependency), runs in the same process on a deep copy of the model: once with
-weight gradients on, as its users load a model, and once frozen.
+weight gradients on, as its users load a model, and once frozen.  (It asks
+``torch.autograd.grad`` for the image gradient only, so autograd skips the
+weight gradients even when they are on; what it pays for them is memory.)
 """
 
 from __future__ import annotations
@@ -91,9 +93,12 @@ def row_for_sweep(model, device, batch, rounds):
                f"one batch: {limit / ours:.2f}× of limit, target ≥ 0.8×")
 
 
-def run(device: str = "cpu", batch: int = 64, rounds: int = 3, model_name="efficientnet_lite0"):
+def run(device: str = "cpu", batch: int | None = None, rounds: int = 3,
+        model_name="efficientnet_lite0"):
+    """Rows for PGD and the epsilon sweep; ``batch`` defaults to 64 on a GPU, 8 on the CPU."""
     from workbench.core.models import load_model
 
+    batch = batch or (8 if torch.device(device).type == "cpu" else 64)
     model = load_model(model_name, device=device)
     rows = rows_for_pgd(model, device, batch, rounds)
     rows.append(row_for_sweep(model, device, batch, rounds))
@@ -105,7 +110,8 @@ if __name__ == "__main__":
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--batch", type=int, default=64, help="images per batch (CPU: try 8)")
+    parser.add_argument("--batch", type=int, help="images per batch (default: 64 on a GPU, 8 on "
+                                                  "the CPU)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--model", default="efficientnet_lite0")
     args = parser.parse_args()

@@ -9,6 +9,7 @@ from PySide6.QtGui import QAction, QActionGroup, QImage, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox, QTabWidget
 
 from workbench import __version__
+from workbench.ui.adversarial_panel import AdversarialPanel
 from workbench.ui.attribution_panel import AttributionPanel
 from workbench.ui.featviz_panel import FeatureVizPanel
 from workbench.ui.inputs_dock import InputsDock
@@ -59,7 +60,8 @@ class MainWindow(QMainWindow):
         self.panels = [PredictPanel(self.state, self.runner),
                        AttributionPanel(self.state, self.runner),
                        OcclusionPanel(self.state, self.runner),
-                       FeatureVizPanel(self.state, self.runner)]
+                       FeatureVizPanel(self.state, self.runner),
+                       AdversarialPanel(self.state, self.runner)]
         for panel in self.panels:
             self.tabs.addTab(panel, panel.title)
         self.setCentralWidget(self.tabs)

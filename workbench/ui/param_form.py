@@ -16,6 +16,11 @@ from PySide6.QtWidgets import (
 from workbench.core.params import describe
 
 INT_LIMIT = 2**31 - 1
+GREY_LEVEL = 1 / 255  # a float parameter stepped by one grey level is shown in /255 units
+
+
+def _grey_levels(info) -> bool:
+    return info.kind is float and info.step is not None and abs(info.step - GREY_LEVEL) < 1e-9
 
 
 def _editor(info):
@@ -35,12 +40,15 @@ def _editor(info):
         widget.setValue(info.default)
         return widget, widget.valueChanged, widget.value
     widget = QDoubleSpinBox()
-    widget.setDecimals(3)
-    widget.setRange(info.low if info.low is not None else -1e9,
-                    info.high if info.high is not None else 1e9)
-    widget.setSingleStep(info.step or 0.01)
-    widget.setValue(info.default)
-    return widget, widget.valueChanged, widget.value
+    scale = 255.0 if _grey_levels(info) else 1.0
+    widget.setDecimals(2 if scale > 1 else 3)
+    widget.setRange((info.low if info.low is not None else -1e9) * scale,
+                    (info.high if info.high is not None else 1e9) * scale)
+    widget.setSingleStep(1.0 if scale > 1 else (info.step or 0.01))
+    if scale > 1:
+        widget.setSuffix(" /255")
+    widget.setValue(info.default * scale)
+    return widget, widget.valueChanged, lambda: widget.value() / scale
 
 
 class ParamForm(QWidget):

@@ -1,0 +1,137 @@
+"""Worker jobs of the Adversarial tab: core attacks in, numpy out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class AttackView:
+    original: np.ndarray  # (H, W, 3) what the model saw
+    adversarial: np.ndarray
+    perturbation: np.ndarray  # adversarial − original
+    linf: float
+    l2: float
+    before: list  # ClassScore, best first
+    after: list
+    success: bool
+    quantized_fools: bool  # does the 8-bit version still succeed?
+    quantized_top: object  # ClassScore of the 8-bit version
+    target: int | None
+    true_class: int
+    method: str
+    steps_run: int
+    extras: dict = field(default_factory=dict)
+
+
+def _scores(model, probs, k=3):
+    from workbench.core.predict import ClassScore
+
+    values, indices = probs.topk(min(k, probs.numel()))
+    return [ClassScore(int(i), model.label(int(i)), float(v))
+            for v, i in zip(values.tolist(), indices.tolist(), strict=True)]
+
+
+def _goal_met(pred: int, true_class: int, target: int | None) -> bool:
+    return pred == target if target is not None else pred != true_class
+
+
+def attack_job(model, image, method, target, params, ctx) -> AttackView:
+    import torch
+
+    from workbench.core.adversarial import attack, quantize_8bit
+    from workbench.core.preprocess import model_input, to_image
+
+    x = model_input(model, image)
+    result = attack(model, x, method, target=target, params=params, ctx=ctx)
+    adv = result.adversarial
+    with torch.inference_mode():
+        quantized = torch.softmax(model.module(quantize_8bit(adv)).float(), 1)[0]
+    target_class = int(result.targets[0]) if result.targeted else None
+    true_class = int(result.source[0])
+    quantized_top = _scores(model, quantized, 1)[0]
+    return AttackView(
+        to_image(x), to_image(adv), to_image(result.perturbation), float(result.linf[0]),
+        float(result.l2[0]), _scores(model, result.probs_before[0]),
+        _scores(model, result.probs_after[0]), bool(result.success[0]),
+        _goal_met(quantized_top.index, true_class, target_class), quantized_top,
+        target_class, true_class, method, int(result.steps_run))
+
+
+@dataclass
+class SweepView:
+    eps: np.ndarray
+    true_prob: np.ndarray
+    target_prob: np.ndarray | None
+    images: np.ndarray  # (K, H, W, 3) adversarial image per epsilon
+    top1: list  # label of the top-1 class per epsilon
+    true_label: str
+    target_label: str | None
+
+
+def sweep_job(model, image, method, eps_list, target, params, ctx) -> SweepView:
+    from workbench.core.adversarial import epsilon_sweep
+    from workbench.core.preprocess import model_input
+
+    x = model_input(model, image)
+    sweep = epsilon_sweep(model, x, method, eps_list, target=target, params=params, ctx=ctx)
+    images = sweep.adversarial.detach().permute(0, 2, 3, 1).float().cpu().numpy()
+    return SweepView(sweep.eps, sweep.true_prob, sweep.target_prob, images,
+                     [model.label(int(i)) for i in sweep.top1], model.label(sweep.true_class),
+                     None if sweep.target is None else model.label(sweep.target))
+
+
+def cam_pair_job(model, original, adversarial, ctx):
+    """Grad-CAM of each image for its own top-1 class, at the default layer."""
+    import torch
+
+    from workbench.core.attribution import attribute
+
+    batch = torch.from_numpy(np.stack([original, adversarial])).permute(0, 3, 1, 2)
+    result = attribute(model, batch.to(model.device), "gradcam", ctx=ctx)
+    return result.numpy(), [model.label(t) for t in result.targets]
+
+
+def save_and_check_job(model, adversarial, true_class, target, path, ctx):
+    """Write the 8-bit PNG, read it back from disk, classify it again."""
+    from workbench.core.predict import predict_image
+    from workbench.io.export import save_png
+    from workbench.io.images import load_image
+
+    save_png(path, adversarial)
+    prediction, _ = predict_image(model, load_image(path, max_side=None), 1, ctx)
+    best = prediction.best
+    return best, _goal_met(best.index, true_class, target)
+
+
+def train_patch_job(model, images, target, params, ctx):
+    from workbench.core.adversarial.patch import train_patch
+    from workbench.core.preprocess import model_input
+
+    batch = [model_input(model, image) for image in images]
+    result = train_patch(model, batch, target, params, ctx)
+    patch = result.patch.permute(1, 2, 0).cpu().numpy()
+    return patch, result.mask[0].cpu().numpy(), result.history
+
+
+def apply_patch_job(model, image, patch, mask, position, scale, angle, ctx):
+    import torch
+
+    from workbench.core.adversarial.patch import apply_patch
+    from workbench.core.preprocess import model_input, to_image
+
+    x = model_input(model, image)
+    patch_t = torch.from_numpy(patch).permute(2, 0, 1).to(x)
+    mask_t = torch.from_numpy(mask)[None].to(x)
+    pasted = apply_patch(x, patch_t, mask_t, position, scale, angle, anchor="centre")
+    with torch.inference_mode():
+        probs = torch.softmax(model.module(pasted).float(), 1)[0]
+    return to_image(pasted), _scores(model, probs, 5)
+
+
+def load_images_job(paths, ctx):
+    from workbench.ui.featviz_jobs import load_images_job as load
+
+    return load(paths, ctx)
