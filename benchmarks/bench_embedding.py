@@ -164,7 +164,7 @@ def umap_startup_rows(cold: bool = True) -> list[Row]:
         seconds = float(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else \
             float("nan")
         rows.append(Row(f"UMAP first call in a new process, {label}", seconds * 1000, 0.0,
-                        "warm_up_umap(): import + fit + transform of 200 points"))
+                        "warm_up_umap(): import, fit 200 and 4 200 points, place 5"))
     return rows
 
 

@@ -10,7 +10,7 @@ TIMEOUT = 120_000
 @pytest.fixture
 def panel(open_window):
     win = open_window("Adversarial")
-    adversarial = win.panels[4]
+    adversarial = win.panel("Adversarial")
     adversarial.window_ = win
     return adversarial
 

@@ -12,7 +12,7 @@ TIMEOUT = 60_000
 @pytest.fixture
 def panel(qtbot, open_window):
     win = open_window("Attribution")
-    attribution = win.panels[1]
+    attribution = win.panel("Attribution")
     qtbot.waitUntil(lambda: attribution.result is not None, timeout=TIMEOUT)
     attribution.window_ = win
     return attribution

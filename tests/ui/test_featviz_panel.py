@@ -12,11 +12,11 @@ TIMEOUT = 120_000
 @pytest.fixture
 def panel(open_window):
     win = open_window("Feature visualization")
-    featviz = win.panels[3]
+    featviz = win.panel("Feature visualization")
     featviz.layer.setCurrentIndex(featviz.layer.findData("_blocks.6"))
     featviz._update_channel_range()
     featviz.channel.setValue(5)
-    featviz.size.setValue(96)
+    featviz.size_spin.setValue(96)
     featviz.window_ = win
     return featviz
 

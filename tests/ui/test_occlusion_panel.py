@@ -14,7 +14,7 @@ TIMEOUT = 60_000
 @pytest.fixture
 def panel(qtbot, open_window):
     win = open_window("Occlusion")
-    occlusion = win.panels[2]
+    occlusion = win.panel("Occlusion")
     qtbot.waitUntil(lambda: occlusion.masked is not None, timeout=TIMEOUT)
     qtbot.waitUntil(win.is_settled, timeout=TIMEOUT)
     occlusion.window_ = win

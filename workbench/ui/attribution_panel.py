@@ -61,7 +61,7 @@ class AttributionPanel(TaskPanel):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.controls)
-        scroll.setMinimumWidth(250)
+        scroll.setMinimumWidth(220)
         splitter = QSplitter()
         splitter.addWidget(views)
         splitter.addWidget(scroll)
@@ -272,7 +272,7 @@ class AttributionPanel(TaskPanel):
 
         if self.result is None:
             return None
-        style = self.display.style()
+        style = self.display.current_style()
         image, heat = self.result.input_image, self.result.heat
         if EXPORT_SCALE > 1:
             image, heat = _enlarge(image, heat, EXPORT_SCALE)
@@ -316,7 +316,7 @@ class AttributionPanel(TaskPanel):
         if model is None or result is None:
             return ""
         params = ", ".join(f"{k}={v}" for k, v in self.form.values().items())
-        style = self.display.style()
+        style = self.display.current_style()
         return (f"{self.methods[result.method].title} of '{result.label}' (class {result.target})"
                 f" at {result.layer or 'the input'} on {self.state.image_name}; {model.caption()}"
                 + (f"; {params}" if params else "")

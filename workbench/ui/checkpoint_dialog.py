@@ -33,7 +33,7 @@ class CheckpointDialog(QDialog):
         self.arch.addItems(sorted(set(archs or COMMON_ARCHS)))
         self.arch.setCurrentText("resnet18")
         self.classes = QSpinBox(minimum=0, maximum=100_000, value=0, specialValueText="from file")
-        self.size = QSpinBox(minimum=16, maximum=1024, value=224, suffix=" px")
+        self.size_spin = QSpinBox(minimum=16, maximum=1024, value=224, suffix=" px")
         self.labels = QLineEdit(placeholderText="optional: one label per line")
         browse = QPushButton("…")
         browse.clicked.connect(self._browse)
@@ -49,7 +49,7 @@ class CheckpointDialog(QDialog):
         form.addRow("Architecture", self.arch)
         form.addRow("Classes", self.classes)
         form.addRow("Labels file", labels_row)
-        form.addRow("Input size", self.size)
+        form.addRow("Input size", self.size_spin)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -68,5 +68,5 @@ class CheckpointDialog(QDialog):
             arch=self.arch.currentText().strip() or None,
             num_classes=self.classes.value() or None,
             labels_file=self.labels.text().strip() or None,
-            input_size=self.size.value(),
+            input_size=self.size_spin.value(),
         )

@@ -78,7 +78,7 @@ class CompareGrid(QWidget):
         self.method_titles: dict = {}
         self.cells: dict[tuple[int, int], tuple[OverlayView, QLabel]] = {}
         self.filled: dict[tuple[int, int], object] = {}
-        self.style = None
+        self.overlay_style = None
         self.target = None
         self.methods_list = QListWidget()
         self.methods_list.setMaximumHeight(150)
@@ -186,8 +186,8 @@ class CompareGrid(QWidget):
             caption.setToolTip(cell.error)
             return
         self.filled[(cell.row, cell.column)] = cell
-        if self.style is not None:
-            view.style = self.style
+        if self.overlay_style is not None:
+            view.overlay_style = self.overlay_style
         view.set_map(cell.heat)
         caption.setText(f"del {cell.deletion_auc:.3f} · ins {cell.insertion_auc:.3f}")
         caption.setToolTip("deletion AUC (lower is better) · insertion AUC (higher is better)")
@@ -208,7 +208,7 @@ class CompareGrid(QWidget):
         return min(self.filled, key=lambda key: self.filled[key].deletion_auc)
 
     def set_style(self, style) -> None:
-        self.style = style
+        self.overlay_style = style
         for view, _caption in self.cells.values():
             view.set_style(style)
 

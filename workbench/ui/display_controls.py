@@ -44,9 +44,9 @@ class DisplayControls(QWidget):
         self.threshold.valueChanged.connect(self._emit)
         self.normalized.toggled.connect(self._emit)
 
-    def style(self) -> OverlayStyle:
+    def current_style(self) -> OverlayStyle:
         return OverlayStyle(self.colormap.currentText(), float(self.opacity.value()),
                             float(self.threshold.value()), self.normalized.isChecked())
 
     def _emit(self, *_args) -> None:
-        self.changed.emit(self.style())
+        self.changed.emit(self.current_style())

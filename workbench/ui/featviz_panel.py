@@ -63,6 +63,7 @@ class FeatureVizPanel(TaskPanel):
         self.curve_plot.setMinimumHeight(120)
         self.curve = self.curve_plot.plot(pen=pg.mkPen("#e07b20", width=2))
         self.status = QLabel("Pick a unit and press Run.")
+        self.status.setWordWrap(True)
         self.mosaic = ChannelMosaic()
         self.mosaic.channel_clicked.connect(self._on_channel_clicked)
         self.gallery = self._build_gallery()
@@ -79,7 +80,7 @@ class FeatureVizPanel(TaskPanel):
         controls = QScrollArea()
         controls.setWidgetResizable(True)
         controls.setWidget(self._build_controls())
-        controls.setMinimumWidth(260)
+        controls.setMinimumWidth(220)
         splitter = QSplitter()
         splitter.addWidget(tabs)
         splitter.addWidget(controls)
@@ -111,7 +112,7 @@ class FeatureVizPanel(TaskPanel):
         self.negative = QCheckBox("minimize instead (negative)")
         self.diversity = QDoubleSpinBox(minimum=0.0, maximum=1000.0, value=0.0, singleStep=1.0)
         self.batch = QSpinBox(minimum=1, maximum=MAX_BATCH, value=1)
-        self.size = QSpinBox(minimum=32, maximum=1024, value=224, singleStep=32, suffix=" px")
+        self.size_spin = QSpinBox(minimum=32, maximum=1024, value=224, singleStep=32, suffix=" px")
         self.steps = QSpinBox(minimum=1, maximum=100_000, value=256)
         self.seed = QSpinBox(minimum=0, maximum=1_000_000, value=0)
         self.start_from = QComboBox()
@@ -144,7 +145,7 @@ class FeatureVizPanel(TaskPanel):
         run_form = QFormLayout(run)
         run_form.addRow("Images", self.batch)
         run_form.addRow("Diversity", self.diversity)
-        run_form.addRow("Size", self.size)
+        run_form.addRow("Size", self.size_spin)
         run_form.addRow("Steps", self.steps)
         run_form.addRow("Seed", self.seed)
         run_form.addRow("Start from", self.start_from)
@@ -313,7 +314,7 @@ class FeatureVizPanel(TaskPanel):
         self.session = {"target_steps": self.steps.value()}
         self.history, self.frames = [], 0
         self.recipe = {"model": model.name, "weights": model.source,
-                       "objective": objective.description, "size": self.size.value(),
+                       "objective": objective.description, "size": self.size_spin.value(),
                        "images": self.batch.value(), "seed": self.seed.value(),
                        "start": self.start_from.currentText()}
         self._set_batch_views(self.batch.value())
@@ -327,7 +328,7 @@ class FeatureVizPanel(TaskPanel):
         self.pause_button.setText("Pause")
         self._handle = self.runner.submit(
             partial(featviz_job, model, objective, self.config, steps, self.batch.value(),
-                    self.size.value(), self.seed.value(), start, self.session),
+                    self.size_spin.value(), self.seed.value(), start, self.session),
             name="Feature visualization", key="featviz", on_partial=self._on_frame,
             on_finished=self._on_done, on_cancelled=self._on_stopped,
             on_error=self._on_error)

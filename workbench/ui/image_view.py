@@ -22,7 +22,7 @@ class ImageView(QWidget):
     def __init__(self, parent=None, title: str = ""):
         super().__init__(parent)
         self.canvas = pg.GraphicsLayoutWidget()
-        self.canvas.setMinimumSize(120, 120)
+        self.canvas.setMinimumSize(64, 64)
         self.view = self.canvas.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
         self.view.setDefaultPadding(0.0)
         self.image_item = pg.ImageItem(axisOrder="row-major")

@@ -46,8 +46,8 @@ class DropList(QListWidget):
     def __init__(self):
         super().__init__()
         self.setViewMode(QListWidget.ViewMode.IconMode)
-        self.setIconSize(QSize(96, 96))
-        self.setGridSize(QSize(118, 128))
+        self.setIconSize(QSize(84, 84))
+        self.setGridSize(QSize(100, 116))
         self.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.setMovement(QListWidget.Movement.Static)
         self.setWordWrap(True)

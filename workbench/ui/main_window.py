@@ -11,7 +11,9 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBo
 from workbench import __version__
 from workbench.ui.adversarial_panel import AdversarialPanel
 from workbench.ui.attribution_panel import AttributionPanel
+from workbench.ui.embeddings_panel import EmbeddingsPanel
 from workbench.ui.featviz_panel import FeatureVizPanel
+from workbench.ui.gc_guard import collector
 from workbench.ui.inputs_dock import InputsDock
 from workbench.ui.model_dock import ModelDock
 from workbench.ui.occlusion_panel import OcclusionPanel
@@ -44,6 +46,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, files=None, model: str | None = None, restore: bool = True):
         super().__init__()
+        collector().acquire()  # before any worker thread starts
         self.setWindowTitle(f"Workbench {__version__}")
         self.settings = open_settings()
         self.state = AppState(self)
@@ -61,7 +64,9 @@ class MainWindow(QMainWindow):
                        AttributionPanel(self.state, self.runner),
                        OcclusionPanel(self.state, self.runner),
                        FeatureVizPanel(self.state, self.runner),
+                       EmbeddingsPanel(self.state, self.runner),
                        AdversarialPanel(self.state, self.runner)]
+        self.panels[-1].embeddings = self.panels[-2]
         for panel in self.panels:
             self.tabs.addTab(panel, panel.title)
         self.setCentralWidget(self.tabs)
@@ -198,6 +203,10 @@ class MainWindow(QMainWindow):
         self.io_runner.submit(digits_samples_job, name="Loading digits", on_finished=add,
                               on_error=self.state.error)
 
+    def panel(self, title: str):
+        """The task tab called ``title``."""
+        return next(p for p in self.panels if p.title == title)
+
     def current_panel(self):
         return self.tabs.currentWidget()
 
@@ -260,4 +269,5 @@ class MainWindow(QMainWindow):
             for runner in (self.io_runner, self.runner):
                 remaining = SHUTDOWN_TIMEOUT_S - (time.monotonic() - started)
                 runner.shutdown(max(0.1, remaining))
+            collector().release()
         super().closeEvent(event)

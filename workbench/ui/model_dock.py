@@ -79,7 +79,7 @@ class ModelDock(QDockWidget):
         self.model_combo.setMaxVisibleItems(24)
         self.model_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.model_combo.setMinimumContentsLength(14)
+        self.model_combo.setMinimumContentsLength(8)
         for spec, text in BUILTIN_ITEMS:
             self.model_combo.addItem(text, spec)
         self.model_combo.insertSeparator(self.model_combo.count())

@@ -384,7 +384,7 @@ class OcclusionPanel(TaskPanel):
                                                   "PNG (*.png)")
         if not path:
             return None
-        style = self.display.style()
+        style = self.display.current_style()
         picture = overlay(self.base[0], self.sweep.pixel_map(), style.colormap, style.opacity,
                           style.threshold, style.normalized)
         save_png(path, picture, {"Caption": self.caption()})

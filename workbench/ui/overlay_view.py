@@ -34,24 +34,24 @@ class OverlayView(ImageView):
     def __init__(self, parent=None, title: str = ""):
         super().__init__(parent, title)
         self.heat: np.ndarray | None = None
-        self.style = OverlayStyle()
+        self.overlay_style = OverlayStyle()
 
     def set_map(self, heat: np.ndarray | None) -> None:
         self.heat = heat
         self._redraw()
 
     def set_style(self, style: OverlayStyle) -> None:
-        self.style = style
+        self.overlay_style = style
         self._redraw()
 
     def _redraw(self) -> None:
         if self.heat is None:
             self.overlay.clear()
             return
-        values = display_values(self.heat, self.style.normalized)
+        values = display_values(self.heat, self.overlay_style.normalized)
         self.overlay.setImage(values.astype(np.float32), levels=(0.0, 1.0),
-                              lut=rgba_table(self.style), autoLevels=False)
-        self.overlay.setOpacity(self.style.opacity)
+                              lut=rgba_table(self.overlay_style), autoLevels=False)
+        self.overlay.setOpacity(self.overlay_style.opacity)
         if self.image is not None:
             h, w = self.image.shape[:2]
             self.overlay.setRect(0, 0, w, h)
