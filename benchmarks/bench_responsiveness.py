@@ -39,10 +39,29 @@ class Heartbeat:
         return np.clip(gaps - BEAT_MS, 0.0, None)
 
 
+def _image_folder(count: int = 300) -> str:
+    import tempfile
+
+    from PIL import Image
+
+    folder = tempfile.mkdtemp(prefix="wb-resp-")
+    rng = np.random.default_rng(0)
+    for k in range(count):
+        label = f"{folder}/class{k % 3}"
+        import os
+
+        os.makedirs(label, exist_ok=True)
+        pixels = (rng.random((300, 300, 3)) * 255).astype(np.uint8)
+        Image.fromarray(pixels).save(f"{label}/{k}.jpg", quality=90)
+    return folder
+
+
 def heavy_jobs(window):
-    """``(name, start, done)`` for each heavy job, driven through the real panels."""
+    """``(name, tab, start)`` for each heavy job, driven through the real panels."""
     occlusion = panel(window, "Occlusion")
     attribution = panel(window, "Attribution")
+    embeddings = panel(window, "Embeddings")
+    folder = _image_folder()
 
     def start_sweep():
         occlusion.modes.setCurrentIndex(1)
@@ -54,8 +73,22 @@ def heavy_jobs(window):
         attribution.views.setCurrentIndex(1)
         attribution.grid.fill()
 
+    def start_extraction():
+        import os
+
+        os.environ["WORKBENCH_CACHE_DIR"] = folder + "/cache"  # a cold feature cache
+        embeddings.set_source("folder", folder)
+        embeddings.method.setCurrentIndex(embeddings.method.findData("pca"))
+        embeddings.build()
+
+    def start_umap():
+        embeddings.method.setCurrentIndex(embeddings.method.findData("umap"))  # warms up
+
     jobs = [("occlusion sweep (625 windows)", "Occlusion", start_sweep),
-            ("CAM comparison grid (4 methods × 3 layers)", "Attribution", start_grid)]
+            ("CAM comparison grid (4 methods × 3 layers)", "Attribution", start_grid),
+            ("feature extraction (300 JPEGs, cold cache) + PCA", "Embeddings",
+             start_extraction),
+            ("UMAP compile / load from numba's cache", "Embeddings", start_umap)]
     return jobs
 
 

@@ -34,6 +34,7 @@ from workbench.ui.embeddings_jobs import (
     neighbours_job,
     predictions_job,
     thumbnail_job,
+    warm_umap_job,
 )
 from workbench.ui.image_view import ImageView
 from workbench.ui.panel_base import TaskPanel
@@ -45,6 +46,7 @@ SOURCES = (("Opened inputs", "inputs"), ("Folder…", "folder"), ("Video…", "v
            ("scikit-learn digits", "digits"))
 COLOUR_BY = ("label", "predicted class", "probability of a class")
 ROW_ROLE = Qt.ItemDataRole.UserRole
+_UMAP_WARM = False  # compiled (or compiling) in this process
 
 
 class EmbeddingsPanel(TaskPanel):
@@ -204,6 +206,19 @@ class EmbeddingsPanel(TaskPanel):
     def _on_method(self, *_args) -> None:
         if self.reducers:
             self.form.set_params(self.reducers[self.method.currentData()].params_cls)
+            if self.method.currentData() == "umap":
+                self.warm_up_umap()
+
+    def warm_up_umap(self) -> None:
+        """Compile UMAP once per process, in the background (the IO thread, so model work
+        is not held up): the first real map then starts at once."""
+        global _UMAP_WARM
+        io_runner = getattr(self.window(), "io_runner", None)
+        if _UMAP_WARM or io_runner is None:
+            return
+        _UMAP_WARM = True
+        io_runner.submit(warm_umap_job, name="Compiling UMAP (first use only)",
+                         key="umap-warm-up", on_error=self.state.error)
 
     def _on_source(self, _index: int) -> None:
         kind = self.source.currentData()
