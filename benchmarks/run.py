@@ -52,7 +52,14 @@ def main() -> None:
             continue
         run = importlib.import_module(module_name).run
         kwargs = {"device": args.device} if "device" in inspect.signature(run).parameters else {}
-        rows += run(**kwargs)
+        try:
+            suite_rows = run(**kwargs)
+        except Exception as exc:  # noqa: BLE001 - one broken suite must not hide the others
+            print(f"{suite}: failed: {type(exc).__name__}: {exc}", flush=True)
+            continue
+        print_table(suite_rows)  # as each suite finishes, then all together at the end
+        rows += suite_rows
+    print("\nAll suites:")
     print_table(rows)
     if skipped:
         print(f"skipped (need Qt on the CPU machine): {', '.join(skipped)}")

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from tests.helpers import endless_job
 from workbench.io.samples import sample_path
 from workbench.worker import Runner
 
@@ -90,14 +91,7 @@ def test_closing_the_window_mid_job_is_quick(qtbot):
     qtbot.addWidget(win)
     win.show()
     qtbot.waitUntil(lambda: win.panels[0].prediction is not None, timeout=TIMEOUT)
-    started = threading.Event()
-
-    def endless(ctx):
-        started.set()
-        while True:
-            ctx.check()
-            time.sleep(0.01)
-
+    endless, started = endless_job()
     win.runner.submit(endless, name="Endless")
     assert started.wait(5)
     begin = time.monotonic()

@@ -117,18 +117,11 @@ def test_settings_persist_between_runs(qtbot, tmp_path, monkeypatch):
 
 
 def test_cancel_button_cancels_the_running_job(qtbot, window):
-    import threading
-    import time
+
+    from tests.helpers import endless_job
 
     wait_for_prediction(qtbot, window, "Egyptian cat")
-    started = threading.Event()
-
-    def slow(ctx):
-        started.set()
-        while True:
-            ctx.check()
-            time.sleep(0.01)
-
+    slow, started = endless_job()
     cancelled = []
     window.runner.submit(slow, name="Slow job", on_cancelled=lambda: cancelled.append(1))
     assert started.wait(5)

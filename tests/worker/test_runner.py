@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from tests.helpers import endless_job
 from workbench.errors import WorkbenchError
 from workbench.worker import Runner
 
@@ -143,14 +144,7 @@ def test_progress_is_throttled(qtbot, runner):
 
 def test_shutdown_mid_job_is_quick(qtbot):
     runner = Runner("shutdown-test")
-    started = threading.Event()
-
-    def endless(ctx):
-        started.set()
-        while True:
-            ctx.check()
-            time.sleep(0.005)
-
+    endless, started = endless_job()
     runner.submit(endless)
     assert started.wait(2)
     begin = time.monotonic()

@@ -163,11 +163,8 @@ class AdversarialPanel(TaskPanel):
         return page
 
     def _build_patch_page(self) -> QWidget:
-        from workbench.core.adversarial.patch import PatchParams
-
         self.patch_target = ClassChooser()
-        self.patch_form = ParamForm()
-        self.patch_form.set_params(PatchParams)
+        self.patch_form = ParamForm()  # filled once torch is loaded (the first model)
         self.patch_source = QComboBox()
         self.patch_source.addItems(["opened inputs", "a folder…"])
         train = QPushButton("Train patch")
@@ -266,7 +263,9 @@ class AdversarialPanel(TaskPanel):
     # ------------------------------------------------------------------ inputs
     def _load_methods(self) -> None:
         from workbench.core.adversarial import METHOD_ORDER, METHODS
+        from workbench.core.adversarial.patch import PatchParams
 
+        self.patch_form.set_params(PatchParams)
         self.methods = {name: METHODS[name] for name in METHOD_ORDER}
         self.method.blockSignals(True)
         for name, method in self.methods.items():

@@ -109,5 +109,5 @@ def warm_umap_job(ctx):
     from workbench.core.embedding import warm_up_umap
 
     ctx.progress(0.1, "Compiling UMAP (first use only)")
-    warm_up_umap()
+    warm_up_umap(ctx=ctx)
     return True

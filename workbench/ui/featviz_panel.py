@@ -92,8 +92,6 @@ class FeatureVizPanel(TaskPanel):
 
     # ---------------------------------------------------------------- building
     def _build_controls(self) -> QWidget:
-        from workbench.core.featureviz import FeatureVizConfig
-
         self.kind = QComboBox()
         self.kind.addItems(OBJECTIVE_KINDS)
         self.kind.currentTextChanged.connect(self._on_kind)
@@ -117,8 +115,7 @@ class FeatureVizPanel(TaskPanel):
         self.seed = QSpinBox(minimum=0, maximum=1_000_000, value=0)
         self.start_from = QComboBox()
         self.start_from.addItems(["noise", "current image"])
-        self.live_form = ParamForm()
-        self.live_form.set_params(FeatureVizConfig)
+        self.live_form = ParamForm()  # filled once torch is loaded (the first model)
         self.live_form.changed.connect(self._push_live_config)
         self.run_button = QPushButton("Run")
         self.run_button.setObjectName("runFeatviz")
@@ -210,6 +207,10 @@ class FeatureVizPanel(TaskPanel):
         self.class_box.clear()
         if model is None:
             return
+        if not self.live_form.editors:
+            from workbench.core.featureviz import FeatureVizConfig
+
+            self.live_form.set_params(FeatureVizConfig)
         for info in model.layers:
             if info.output_shape and len(info.output_shape) >= 2:
                 self.layer.addItem(f"{info.name}  ({'×'.join(map(str, info.output_shape[1:]))})",

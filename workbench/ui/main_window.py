@@ -9,6 +9,7 @@ from PySide6.QtGui import QAction, QActionGroup, QImage, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox, QTabWidget
 
 from workbench import __version__
+from workbench.core import umap_process
 from workbench.ui.adversarial_panel import AdversarialPanel
 from workbench.ui.attribution_panel import AttributionPanel
 from workbench.ui.embeddings_panel import EmbeddingsPanel
@@ -46,7 +47,8 @@ class MainWindow(QMainWindow):
 
     def __init__(self, files=None, model: str | None = None, restore: bool = True):
         super().__init__()
-        collector().acquire()  # before any worker thread starts
+        collector().acquire(self._jobs_running)  # before any worker thread starts
+        umap_process.enable()  # UMAP's numba must not hold this window's interpreter lock
         self.setWindowTitle(f"Workbench {__version__}")
         self.settings = open_settings()
         self.state = AppState(self)
@@ -74,6 +76,7 @@ class MainWindow(QMainWindow):
         self.status.attach(self.runner)
         self.status.attach(self.io_runner)
         self.state.message.connect(self.status.show_message)
+        self.state.model_changed.connect(self._freeze_after_model)
         self._closed = False
         self._build_menus()
         self._restore(restore)
@@ -90,6 +93,10 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, self._start)
 
     # ------------------------------------------------------------------ startup
+    def _freeze_after_model(self, model) -> None:
+        if model is not None:
+            QTimer.singleShot(0, collector().freeze)
+
     def _start(self) -> None:
         if self._closed:
             return
@@ -255,6 +262,9 @@ class MainWindow(QMainWindow):
                 panel.set_dark(dark)
 
     # ----------------------------------------------------------------- shutdown
+    def _jobs_running(self) -> bool:
+        return not (self.runner.is_idle() and self.io_runner.is_idle())
+
     def is_settled(self) -> bool:
         """True once startup ran and no job is pending or running on either runner."""
         return self.started and self.runner.is_idle() and self.io_runner.is_idle()
@@ -269,5 +279,5 @@ class MainWindow(QMainWindow):
             for runner in (self.io_runner, self.runner):
                 remaining = SHUTDOWN_TIMEOUT_S - (time.monotonic() - started)
                 runner.shutdown(max(0.1, remaining))
-            collector().release()
+            collector().release(self._jobs_running)
         super().closeEvent(event)

@@ -147,10 +147,7 @@ class OcclusionPanel(TaskPanel):
         return page
 
     def _build_sweep(self) -> QWidget:
-        from workbench.core.occlusion.sliding import OcclusionParams
-
-        self.sweep_form = ParamForm()
-        self.sweep_form.set_params(OcclusionParams)
+        self.sweep_form = ParamForm()  # filled once torch is loaded (the first model)
         self.sweep_fill = FillPicker()
         run = QPushButton("Run")
         run.setObjectName("runSweep")
@@ -203,6 +200,10 @@ class OcclusionPanel(TaskPanel):
         self.base, self.masked, self.sweep = None, None, None
         if self.state.model is not None:
             self.targets.set_labels(self.state.model.labels)
+            if not self.sweep_form.editors:
+                from workbench.core.occlusion.sliding import OcclusionParams
+
+                self.sweep_form.set_params(OcclusionParams)
         self.request_refresh()
 
     def refresh_now(self) -> None:

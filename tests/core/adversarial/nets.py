@@ -3,7 +3,6 @@
 import torch
 from torch import nn
 
-from workbench.core.jobs import PlainContext
 from workbench.core.models.registry import wrap_model
 
 CLASSES = 5
@@ -25,17 +24,3 @@ def tiny_model(seed: int = 0, size: int = 16):
 
 def pixels(n: int, seed: int = 1, size: int = 16):
     return torch.rand(n, 3, size, size, generator=torch.Generator().manual_seed(seed))
-
-
-class CancelAfter(PlainContext):
-    """A context that cancels itself after ``n`` checks."""
-
-    def __init__(self, n):
-        super().__init__()
-        self.left = n
-
-    def check(self):
-        self.left -= 1
-        if self.left < 0:
-            self.cancel()
-        super().check()

@@ -6,8 +6,9 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from tests.core.adversarial.nets import CancelAfter, pixels, tiny_model
+from tests.core.adversarial.nets import pixels, tiny_model
 from tests.core.attribution.tiny import hook_count
+from tests.helpers import CancelAfter
 from workbench.core.adversarial import (
     METHOD_ORDER,
     METHODS,

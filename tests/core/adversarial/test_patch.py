@@ -5,7 +5,8 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from tests.core.adversarial.nets import CancelAfter, pixels, tiny_model
+from tests.core.adversarial.nets import pixels, tiny_model
+from tests.helpers import CancelAfter
 from workbench.core.adversarial.patch import (
     PatchParams,
     apply_patch,

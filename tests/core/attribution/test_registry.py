@@ -8,8 +8,8 @@ from torchvision.models.video import r3d_18
 from torchvision.models.vision_transformer import VisionTransformer
 
 from tests.core.attribution.tiny import hook_count
+from tests.helpers import CancelAfter
 from workbench.core.attribution import METHOD_ORDER, METHODS, attribute
-from workbench.core.jobs import PlainContext
 from workbench.core.models.registry import wrap_model
 from workbench.errors import Cancelled, InputError
 
@@ -72,20 +72,6 @@ def test_method_returns_finite_maps_and_leaves_no_hooks(method, kind):
     assert len(result.targets) == 2
     assert hook_count(model.module) == before
     assert not any(p.requires_grad for p in model.module.parameters())
-
-
-class CancelAfter(PlainContext):
-    """A context that cancels itself after ``n`` checks."""
-
-    def __init__(self, n):
-        super().__init__()
-        self.left = n
-
-    def check(self):
-        self.left -= 1
-        if self.left < 0:
-            self.cancel()
-        super().check()
 
 
 @pytest.mark.parametrize("method", METHOD_ORDER)

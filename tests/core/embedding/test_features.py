@@ -11,6 +11,7 @@ import torch
 
 from tests.core.attribution.tiny import hook_count
 from tests.core.embedding.conftest import write_image
+from tests.helpers import CancelAfter
 from workbench.core.embedding import (
     arrays_dataset,
     cached_features,
@@ -20,7 +21,6 @@ from workbench.core.embedding import (
     folder_dataset,
     pool,
 )
-from workbench.core.jobs import PlainContext
 from workbench.core.preprocess import to_pixels
 from workbench.errors import Cancelled, InputError
 
@@ -84,20 +84,6 @@ def test_unknown_layer_and_hooks_after_errors(tiny_model):
     with pytest.raises(InputError, match="no layer 'nope'"):
         extract_features(tiny_model, arrays_dataset(random_images(2)), "nope")
     assert hook_count(tiny_model.module) == before
-
-
-class CancelAfter(PlainContext):
-    """Cancels itself after ``n`` checks."""
-
-    def __init__(self, n):
-        super().__init__()
-        self.left = n
-
-    def check(self):
-        self.left -= 1
-        if self.left < 0:
-            self.cancel()
-        super().check()
 
 
 @pytest.mark.parametrize("workers", [0, 1, 2])

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 
 from workbench.core.batching import AdaptiveBatcher, model_key
 from workbench.core.jobs import JobContext, PlainContext
@@ -76,17 +75,21 @@ def grid_shape(size: tuple[int, int], window: int, stride: int) -> tuple[int, in
 
 
 def spread(values: np.ndarray, window: int, stride: int, size) -> np.ndarray:
-    """``(rows, cols)`` → ``(H, W)``: mean of the windows covering each pixel (0 if none)."""
-    grid = torch.from_numpy(np.nan_to_num(np.asarray(values, dtype=np.float32)))[None, None]
-    known = torch.from_numpy(np.isfinite(values).astype(np.float32))[None, None]
-    ones = torch.ones(1, 1, window, window)
-    rows, cols = values.shape
-    out_size = ((rows - 1) * stride + window, (cols - 1) * stride + window)
-    total = F.conv_transpose2d(grid * known, ones, stride=stride)
-    count = F.conv_transpose2d(known, ones, stride=stride)
-    result = torch.zeros(1, 1, *size)
-    result[..., : out_size[0], : out_size[1]] = total / count.clamp_min(1.0)
-    return result[0, 0].numpy()
+    """``(rows, cols)`` → ``(H, W)``: mean of the windows covering each pixel (0 if none).
+
+    Plain numpy (the GUI thread draws partial sweeps with it and must not queue behind
+    the worker's torch threads).
+    """
+    values = np.asarray(values, dtype=np.float32)
+    known = np.isfinite(values)
+    total = np.zeros(tuple(size), np.float32)
+    count = np.zeros(tuple(size), np.float32)
+    for i, j in zip(*np.nonzero(known), strict=True):
+        rows = slice(i * stride, i * stride + window)
+        cols = slice(j * stride, j * stride + window)
+        total[rows, cols] += values[i, j]
+        count[rows, cols] += 1.0
+    return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
 
 
 def window_masks(positions, window, stride, size, device) -> torch.Tensor:
