@@ -70,8 +70,13 @@ def test_colouring_lasso_and_exports(qtbot, panel, tmp_path):
         str(tmp_path / "map.svg")) else False
 
 
-def test_adversarial_pair_joins_the_map(qtbot, panel):
-    build(qtbot, panel)
+@pytest.mark.parametrize("method", ["pca", "umap"])
+def test_adversarial_pair_joins_the_map(qtbot, panel, method):
+    build(qtbot, panel, method)
+    if method == "umap":  # numba runs in the helper process, never on the window's lock
+        from workbench.core.embedding.umap_reducer import HelperMap
+
+        assert isinstance(panel.map_data.projection.state[1], HelperMap)
     adversarial = panel.window_.panel("Adversarial")
     panel.window_.open_digit_samples()
     qtbot.waitUntil(lambda: panel.window_.inputs.list.count() == 11, timeout=TIMEOUT)
