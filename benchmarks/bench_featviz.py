@@ -25,7 +25,7 @@ def steps_per_second(fn, steps: int) -> float:
     return steps / (time.perf_counter() - start)
 
 
-def run(device: str = "cpu", steps: int = 30, batch: int = 1, size: int = 224, rounds: int = 3):
+def run(device: str = "cpu", steps: int = 30, batch: int = 1, size: int = 224, rounds: int = 5):
     from workbench.core.featureviz import Channel, visualize
     from workbench.core.models import load_model
 

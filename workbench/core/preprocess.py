@@ -26,6 +26,19 @@ def check_image(image: np.ndarray) -> None:
         raise InputError("the image contains NaN or infinite pixel values")
 
 
+def check_batch(model, x) -> torch.Tensor:
+    """``x`` detached on the model's device, after checking it is a batch of pixels of the
+    model's kind (``(N, 3, H, W)``, or ``(N, 3, T, H, W)`` for video) without NaN."""
+    expected = 5 if model.kind == "video" else 4
+    if not isinstance(x, torch.Tensor) or x.ndim != expected or x.shape[1] != 3:
+        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise InputError(f"{model.name} expects a batch of shape {model.input_shape(1)}, "
+                         f"got {shape}")
+    if not torch.isfinite(x).all():
+        raise InputError("the input contains NaN or infinite pixel values")
+    return x.detach().to(model.device)
+
+
 def crop_box(height: int, width: int, target: tuple[int, int]) -> tuple[int, int, int, int]:
     """``(top, left, h, w)`` of the centred crop of an image with the target's aspect ratio."""
     th, tw = target

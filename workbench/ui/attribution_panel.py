@@ -17,8 +17,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
-    QSplitter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -58,17 +56,7 @@ class AttributionPanel(TaskPanel):
         views.addTab(self.view, "Map")
         views.addTab(self.grid, "Compare")
         self.views = views
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.controls)
-        scroll.setMinimumWidth(220)
-        splitter = QSplitter()
-        splitter.addWidget(views)
-        splitter.addWidget(scroll)
-        splitter.setSizes([650, 330])
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(splitter)
+        self.lay_out(views, self.controls)
         state.model_changed.connect(self._on_model)
         state.image_changed.connect(self._on_image)
         state.layer_changed.connect(self._on_state_layer)

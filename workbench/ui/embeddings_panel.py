@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QScrollArea,
     QSpinBox,
     QSplitter,
     QVBoxLayout,
@@ -91,15 +90,7 @@ class EmbeddingsPanel(TaskPanel):
         layout.addWidget(self.status)
         layout.addWidget(self.gallery_title)
         layout.addWidget(self.gallery)
-        controls = QScrollArea()
-        controls.setWidgetResizable(True)
-        controls.setWidget(self._build_controls())
-        controls.setMinimumWidth(220)
-        splitter = QSplitter()
-        splitter.addWidget(views)
-        splitter.addWidget(controls)
-        splitter.setSizes([640, 340])
-        QVBoxLayout(self).addWidget(splitter)
+        self.lay_out(views, self._build_controls(), (640, 340))
         state.model_changed.connect(self._on_model)
 
     # ---------------------------------------------------------------- building

@@ -20,9 +20,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
     QSpinBox,
-    QSplitter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -77,15 +75,7 @@ class FeatureVizPanel(TaskPanel):
         tabs.addTab(self.mosaic, "Channels")
         tabs.addTab(self.gallery, "Dataset examples")
         self.view_tabs = tabs
-        controls = QScrollArea()
-        controls.setWidgetResizable(True)
-        controls.setWidget(self._build_controls())
-        controls.setMinimumWidth(220)
-        splitter = QSplitter()
-        splitter.addWidget(tabs)
-        splitter.addWidget(controls)
-        splitter.setSizes([650, 330])
-        QVBoxLayout(self).addWidget(splitter)
+        self.lay_out(tabs, self._build_controls())
         self._set_batch_views(1)
         state.model_changed.connect(self._on_model)
         state.layer_changed.connect(self._on_state_layer)

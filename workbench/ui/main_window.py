@@ -9,7 +9,6 @@ from PySide6.QtGui import QAction, QActionGroup, QImage, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox, QTabWidget
 
 from workbench import __version__
-from workbench.core import umap_process
 from workbench.ui.adversarial_panel import AdversarialPanel
 from workbench.ui.attribution_panel import AttributionPanel
 from workbench.ui.embeddings_panel import EmbeddingsPanel
@@ -48,7 +47,6 @@ class MainWindow(QMainWindow):
     def __init__(self, files=None, model: str | None = None, restore: bool = True):
         super().__init__()
         collector().acquire(self._jobs_running)  # before any worker thread starts
-        umap_process.enable()  # UMAP's numba must not hold this window's interpreter lock
         self.setWindowTitle(f"Workbench {__version__}")
         self.settings = open_settings()
         self.state = AppState(self)
@@ -100,6 +98,9 @@ class MainWindow(QMainWindow):
     def _start(self) -> None:
         if self._closed:
             return
+        from workbench.core import umap_process
+
+        umap_process.enable()  # UMAP's numba must not hold this window's interpreter lock
         self.started = True
         self.model_dock.refresh_catalogue()
         self.model_dock.load(str(self._startup_model))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 
 class TaskPanel(QWidget):
@@ -32,6 +32,22 @@ class TaskPanel(QWidget):
 
     def refresh_now(self) -> None:
         raise NotImplementedError
+
+    def lay_out(self, views: QWidget, controls: QWidget, sizes=(650, 330)) -> QScrollArea:
+        """The tab's layout: its views on the left, its controls in a scrolling column on
+        the right, split by a handle the user can drag; returns the column."""
+        column = QScrollArea()
+        column.setWidgetResizable(True)
+        column.setWidget(controls)
+        column.setMinimumWidth(220)
+        splitter = QSplitter()
+        splitter.addWidget(views)
+        splitter.addWidget(column)
+        splitter.setSizes(list(sizes))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(splitter)
+        return column
 
     def set_dark(self, dark: bool) -> None:
         """Re-style every pyqtgraph view and plot inside the panel for the theme."""

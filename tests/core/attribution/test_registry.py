@@ -100,7 +100,7 @@ def test_errors_for_bad_layers_and_inputs():
         attribute(model, x, "gradcam", layer="fc")
     with pytest.raises(InputError, match="unknown parameter"):
         attribute(model, x, "scorecam", params={"bogus": 1})
-    with pytest.raises(InputError, match="unknown method"):
+    with pytest.raises(InputError, match="unknown attribution method"):
         attribute(model, x, "nonsense")
 
 

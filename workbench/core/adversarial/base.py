@@ -25,9 +25,11 @@ from torch.nn import functional as F
 
 from workbench.core.jobs import JobContext, PlainContext
 from workbench.core.params import make, validate
+from workbench.core.preprocess import check_batch
+from workbench.core.registry import Registry
 from workbench.errors import InputError
 
-METHODS: dict[str, Attack] = {}
+METHODS = Registry("attack")
 LEAST_LIKELY = "least-likely"
 
 
@@ -164,31 +166,20 @@ def gradients_allowed():
         yield
 
 
-def register(attack: Attack) -> Attack:
-    METHODS[attack.name] = attack
-    return attack
+register = METHODS.register
 
 
 def get_attack(name: str) -> Attack:
-    try:
-        return METHODS[name]
-    except KeyError:
-        raise InputError(f"unknown attack '{name}'; attacks: {', '.join(METHODS)}") from None
+    return METHODS.named(name)
 
 
 def check_pixels(model, x) -> torch.Tensor:
     """A detached copy of ``x`` on the model's device, checked for shape, NaN and range."""
-    expected = 5 if model.kind == "video" else 4
-    if not isinstance(x, torch.Tensor) or x.ndim != expected or x.shape[1] != 3:
-        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-        raise InputError(f"{model.name} expects a batch of shape {model.input_shape(1)}, "
-                         f"got {shape}")
-    if not torch.isfinite(x).all():
-        raise InputError("the input contains NaN or infinite pixel values")
+    x = check_batch(model, x)
     if x.min() < -1e-4 or x.max() > 1 + 1e-4:
         raise InputError(f"attacks take pixels in [0, 1]; got values in "
                          f"[{float(x.min()):.3g}, {float(x.max()):.3g}]")
-    return x.detach().to(model.device).float().clamp(0.0, 1.0)
+    return x.float().clamp(0.0, 1.0)
 
 
 def forward(model, x: torch.Tensor) -> torch.Tensor:

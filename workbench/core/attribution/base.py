@@ -18,9 +18,11 @@ from torch.nn import functional as F
 
 from workbench.core.jobs import JobContext, PlainContext
 from workbench.core.params import make
+from workbench.core.preprocess import check_batch
+from workbench.core.registry import Registry
 from workbench.errors import InputError
 
-METHODS: dict[str, Method] = {}
+METHODS = Registry("attribution method")
 
 
 @dataclass
@@ -51,7 +53,7 @@ class Method:
     def __call__(self, model, x, targets=None, layer=None, params=None, ctx=None):
         """Compute maps for ``x``; ``targets`` default to each input's top-1 class."""
         ctx = ctx or PlainContext()
-        x = check_input(model, x)
+        x = check_batch(model, x)
         if params is None or isinstance(params, dict):
             params = make(self.params_cls, params)
         if self.needs_layer:
@@ -68,27 +70,11 @@ class Method:
         raise NotImplementedError
 
 
-def register(method: Method) -> Method:
-    METHODS[method.name] = method
-    return method
+register = METHODS.register
 
 
 def get_method(name: str) -> Method:
-    try:
-        return METHODS[name]
-    except KeyError:
-        raise InputError(f"unknown method '{name}'; methods: {', '.join(METHODS)}") from None
-
-
-def check_input(model, x: torch.Tensor) -> torch.Tensor:
-    expected = 5 if model.kind == "video" else 4
-    if not isinstance(x, torch.Tensor) or x.ndim != expected or x.shape[1] != 3:
-        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-        raise InputError(f"{model.name} expects a batch of shape {model.input_shape(1)}, "
-                         f"got {shape}")
-    if not torch.isfinite(x).all():
-        raise InputError("the input contains NaN or infinite pixel values")
-    return x.detach().to(model.device)
+    return METHODS.named(name)
 
 
 def resolve_targets(logits: torch.Tensor, targets, num_classes: int) -> torch.Tensor:

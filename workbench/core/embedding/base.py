@@ -18,9 +18,10 @@ import numpy as np
 
 from workbench.core.jobs import JobContext, PlainContext
 from workbench.core.params import make
+from workbench.core.registry import Registry
 from workbench.errors import InputError
 
-REDUCERS: dict[str, Reducer] = {}
+REDUCERS = Registry("projection")
 METRICS = ("euclidean", "cosine")
 MIN_POINTS = 3
 
@@ -84,17 +85,11 @@ class Reducer:
         raise NotImplementedError
 
 
-def register(reducer: Reducer) -> Reducer:
-    REDUCERS[reducer.name] = reducer
-    return reducer
+register = REDUCERS.register
 
 
 def get_reducer(name: str) -> Reducer:
-    try:
-        return REDUCERS[name]
-    except KeyError:
-        raise InputError(f"unknown projection '{name}'; choose from "
-                         f"{', '.join(REDUCERS)}") from None
+    return REDUCERS.named(name)
 
 
 def check_features(features, minimum: int = MIN_POINTS) -> np.ndarray:

@@ -61,6 +61,9 @@ class FourierImage:
         frequency = torch.sqrt(fx * fx + fy * fy).clamp_min(1.0 / size)
         self.scale = (1.0 / frequency**decay) * size  # Lucid: × sqrt(w·h), unnormalized FFT
         self.color = COLOR_CORRELATION.to(device) / COLOR_NORM
+        # The colour mixing and the ÷4 are linear, so they are applied to the (half-size)
+        # spectrum before the inverse FFT rather than to the image after it.
+        self._mixing = (self.color / 4.0).to(torch.complex64)
         if init is not None:
             spectrum = self._spectrum_of(init.to(device))
         else:
@@ -71,14 +74,10 @@ class FourierImage:
     def parameters(self) -> list[torch.Tensor]:
         return [self.spectrum]
 
-    def _decorrelated(self) -> torch.Tensor:
-        complex_spectrum = torch.view_as_complex(self.spectrum) * self.scale
-        return torch.fft.irfft2(complex_spectrum, s=(self.size, self.size))
-
     def image(self) -> torch.Tensor:
-        decorrelated = self._decorrelated() / 4.0
-        rgb = torch.einsum("bchw,dc->bdhw", decorrelated, self.color)
-        return torch.sigmoid(rgb)
+        spectrum = torch.view_as_complex(self.spectrum) * self.scale
+        mixed = torch.einsum("bchw,dc->bdhw", spectrum, self._mixing)
+        return torch.sigmoid(torch.fft.irfft2(mixed, s=(self.size, self.size)))
 
     def _spectrum_of(self, image: torch.Tensor) -> torch.Tensor:
         """Invert :meth:`image` for a start picture (DeepDream on a photo)."""
