@@ -282,9 +282,18 @@ class AdversarialPanel(TaskPanel):
         self.patch_target.setCurrentIndex(toaster)
 
     def _on_image(self, image) -> None:
+        """A new image: show it as the original and clear the last attack's results."""
         self.result = None
-        if image is not None:
-            self.original_view.set_image(None)
+        self.original_view.set_image(image)
+        for view in (self.noise_view, self.adversarial_view, *self.cam_views):
+            view.set_image(None)
+        self.noise_view.set_title("perturbation")
+        for caption in self.captions:
+            caption.setText("")
+        for view, which in zip(self.cam_views, ("original", "adversarial"), strict=True):
+            view.set_map(None)
+            view.set_title(f"Grad-CAM · {which}")
+        self.verdict.setText("Choose an attack and press Run." if image is not None else "")
 
     def target(self):
         mode = self.target_mode.currentText()
