@@ -2,7 +2,10 @@
 
 The limit of PGD with k steps on a batch is k bare forward + backward passes
 to the input with frozen weights (what every step must compute); ours adds a
-clean forward (to find the top-1) and a final one (to report the result).
+final forward (to report the result) and, without true labels, a clean one (to
+find the top-1 class to leave): with a backward pass costing about two forwards,
+k = 10 bounds us at 30 / 32 = 0.94× of the limit without labels and 30 / 31 =
+0.97× with them.
 torchattacks, when installed (``pip install torchattacks``; never a project
 dependency), runs in the same process on a deep copy of the model: once with
 weight gradients on, as its users load a model, and once frozen.  (It asks
@@ -65,11 +68,15 @@ def rows_for_pgd(model, device, batch, rounds):
     with torch.no_grad():
         labels = model.module(x).argmax(1)
     params = {"eps": EPS, "step_size": ALPHA, "steps": STEPS}
-    ours, limit = interleaved(lambda: attack(model, x, "pgd", params=params),
+    ours, limit = interleaved(lambda: attack(model, x, "pgd", params=params, labels=labels),
                               lambda: input_passes(model, x, labels), rounds, warmup=1)
-    rows = [Row(f"PGD-{STEPS} batch {batch} (throughput)", ours, limit,
-                f"throughput {limit / ours:.2f}× of limit, target ≥ 0.8×",
-                peer_text(model, x, labels, ours, rounds))]
+    unlabelled, limit_u = interleaved(lambda: attack(model, x, "pgd", params=params),
+                                      lambda: input_passes(model, x, labels), rounds, warmup=1)
+    rows = [Row(f"PGD-{STEPS} batch {batch}, labels given (throughput)", ours, limit,
+                f"throughput {limit / ours:.2f}× of limit, target ≥ 0.95× (bound 0.97×)",
+                peer_text(model, x, labels, ours, rounds)),
+            Row(f"PGD-{STEPS} batch {batch}, top-1 found first", unlabelled, limit_u,
+                f"throughput {limit_u / unlabelled:.2f}× of limit (bound 0.94×)")]
     one, one_labels = x[:1], labels[:1]
     ours1, limit1 = interleaved(lambda: attack(model, one, "pgd", params=params),
                                 lambda: input_passes(model, one, one_labels), rounds * 2)

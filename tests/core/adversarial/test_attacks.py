@@ -135,6 +135,22 @@ def test_untargeted_default_moves_away_from_top1_or_given_labels(model):
     assert given.targets.tolist() == labels
 
 
+def test_given_labels_skip_the_clean_forward_until_asked(model):
+    x = pixels(3)
+    calls = []
+    handle = model.module.register_forward_hook(lambda *_: calls.append(1))
+    try:
+        labelled = attack(model, x, "pgd", params={"steps": 4}, labels=[0, 1, 2])
+        assert len(calls) == 4 + 1  # the steps and the final report
+        before = labelled.logits_before  # computed now, once
+        assert len(calls) == 6
+        assert labelled.logits_before is before
+    finally:
+        handle.remove()
+    with torch.no_grad():
+        torch.testing.assert_close(before, model.module(x))
+
+
 def test_early_stop_freezes_images_that_already_fool_the_model(model):
     x = pixels(4)
     common = {"eps": 64 / 255, "step_size": 8 / 255, "steps": 20, "random_start": False}

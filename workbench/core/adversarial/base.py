@@ -71,7 +71,7 @@ class AttackResult:
     perturbation: torch.Tensor
     linf: np.ndarray
     l2: np.ndarray
-    logits_before: torch.Tensor
+    clean_logits: object  # the logits of the clean images, or a callable that computes them
     logits_after: torch.Tensor
     targets: torch.Tensor
     targeted: bool
@@ -81,6 +81,13 @@ class AttackResult:
     method: str
     params: object
     extras: dict = field(default_factory=dict)
+
+    @property
+    def logits_before(self) -> torch.Tensor:
+        """The clean images' logits (computed on first use when the caller gave labels)."""
+        if callable(self.clean_logits):
+            self.clean_logits = self.clean_logits()
+        return self.clean_logits
 
     @property
     def probs_before(self) -> torch.Tensor:
@@ -111,14 +118,22 @@ class Attack:
 
     def __call__(self, model, x, target=None, params=None, ctx=None, labels=None):
         """Attack ``x``; ``target`` is None (untargeted), a class index (or one per
-        image) or ``"least-likely"``; ``labels`` are true classes (default: top-1)."""
+        image) or ``"least-likely"``; ``labels`` are true classes (default: top-1).
+
+        With ``labels`` (and a target that is not the least likely class) the clean
+        forward pass is skipped, as the step loop does not need it; the result computes
+        the clean logits only if asked for them.
+        """
         ctx = ctx or PlainContext()
         with gradients_allowed():
             x = check_pixels(model, x)
             params = self.make_params(params)
             ctx.check()
-            logits = forward(model, x)
-            goal = resolve_goal(logits, target, labels, model.num_classes)
+            if labels is None or is_least_likely(target):
+                logits = forward(model, x)
+            else:
+                logits = _LazyLogits(model, x)
+            goal = resolve_goal(logits, target, labels, model.num_classes, x)
             return self.run(model, x, goal, params, ctx, logits)
 
     def make_params(self, params):
@@ -142,7 +157,8 @@ class Attack:
         return AttackResult(
             adversarial=adv, perturbation=delta,
             linf=flat.abs().amax(dim=1).cpu().numpy(), l2=flat.norm(dim=1).cpu().numpy(),
-            logits_before=logits_before.detach(), logits_after=logits_after,
+            clean_logits=logits_before if callable(logits_before) else logits_before.detach(),
+            logits_after=logits_after,
             targets=goal.classes, targeted=goal.targeted, source=goal.source,
             success=goal.reached(logits_after).cpu().numpy(), steps_run=steps,
             method=self.name, params=params)
@@ -191,16 +207,33 @@ def forward(model, x: torch.Tensor) -> torch.Tensor:
     return logits.clone()  # a normal tensor, usable outside inference mode
 
 
-def resolve_goal(logits: torch.Tensor, target, labels, num_classes: int) -> Goal:
-    """The :class:`Goal` for a batch with clean ``logits``."""
-    n, device = logits.shape[0], logits.device
+class _LazyLogits:
+    """The clean forward pass, run only when someone asks for the clean logits."""
+
+    def __init__(self, model, x: torch.Tensor):
+        self.model, self.x = model, x
+
+    def __call__(self) -> torch.Tensor:
+        return forward(self.model, self.x)
+
+
+def is_least_likely(target) -> bool:
+    if not isinstance(target, str):
+        return False
+    if target.strip().lower().replace("_", "-") != LEAST_LIKELY:
+        raise InputError(f"target must be a class index or '{LEAST_LIKELY}', not '{target}'")
+    return True
+
+
+def resolve_goal(logits, target, labels, num_classes: int, x: torch.Tensor) -> Goal:
+    """The :class:`Goal` for the batch ``x`` with clean ``logits`` (a tensor, or a callable
+    when ``labels`` are given and the target does not depend on them)."""
+    n, device = x.shape[0], x.device
     source = logits.argmax(dim=1) if labels is None else class_tensor(labels, n, num_classes,
                                                                         device)
     if target is None:
         return Goal(source, False, source)
-    if isinstance(target, str):
-        if target.strip().lower().replace("_", "-") != LEAST_LIKELY:
-            raise InputError(f"target must be a class index or '{LEAST_LIKELY}', not '{target}'")
+    if is_least_likely(target):
         return Goal(logits.argmin(dim=1), True, source)
     return Goal(class_tensor(target, n, num_classes, device), True, source)
 

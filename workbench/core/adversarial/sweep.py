@@ -59,7 +59,7 @@ def epsilon_sweep(model, x, method: str, eps_list, target=None, params=None, ctx
         raise InputError("epsilons must be a non-empty list of finite values ≥ 0")
     params = attack.make_params(params)
     logits = forward(model, x)
-    goal = resolve_goal(logits, target, labels, model.num_classes).expand(eps.numel())
+    goal = resolve_goal(logits, target, labels, model.num_classes, x).expand(eps.numel())
     stack = x.expand(eps.numel(), *x.shape[1:]).clone()
     result = attack.run(model, stack, goal, dataclasses.replace(params, eps=eps), ctx,
                         logits.expand(eps.numel(), -1))
