@@ -23,9 +23,12 @@ class Row:
     target: str
     peer: str = ""
     unit: str = "ms"
+    paired_ratio: float | None = None  # median of per-round ratios, when measured so
 
     @property
     def ratio(self) -> float:
+        if self.paired_ratio is not None:
+            return self.paired_ratio
         return self.ours_ms / self.limit_ms if self.limit_ms else float("nan")
 
 
@@ -48,6 +51,17 @@ def timed(fn: Callable[[], object]) -> float:
 
 def interleaved(ours: Callable, limit: Callable, rounds: int = 30, warmup: int = 3):
     """Median milliseconds of ``ours`` and ``limit``, alternating which runs first."""
+    ours_ms, limit_ms, _ = paired(ours, limit, rounds, warmup)
+    return ours_ms, limit_ms
+
+
+def paired(ours: Callable, limit: Callable, rounds: int = 30, warmup: int = 3):
+    """``(median ours ms, median limit ms, median of the per-round ratios ours / limit)``.
+
+    Each round times both back to back (alternating which goes first), so the ratio of a
+    round sees the same machine; its median is steadier than the ratio of the medians on
+    a machine whose speed drifts by 10 % from minute to minute.
+    """
     for _ in range(warmup):
         ours()
         limit()
@@ -59,7 +73,8 @@ def interleaved(ours: Callable, limit: Callable, rounds: int = 30, warmup: int =
         else:
             b.append(timed(limit))
             a.append(timed(ours))
-    return statistics.median(a), statistics.median(b)
+    ratios = [x / y for x, y in zip(a, b, strict=True)]
+    return statistics.median(a), statistics.median(b), statistics.median(ratios)
 
 
 def print_table(rows: list[Row]) -> None:
