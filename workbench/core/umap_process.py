@@ -16,7 +16,9 @@ the array's raw bytes (no pickling of big arrays); the helper answers with any n
 ``("error", user_facing, message)``.  To cancel, the caller sends a message, which the
 helper looks for between layout epochs; if it does not answer within ``CANCEL_GRACE_S``
 the helper is killed and the next call starts a new one.  The helper exits when the
-socket closes, so it never outlives the application.
+socket closes, so it never outlives the application.  Where no helper can start (a
+platform without ``pass_fds``, an interpreter that cannot import Workbench) the
+reducer falls back to running UMAP in the caller's process.
 """
 
 from __future__ import annotations
@@ -40,7 +42,12 @@ COMMANDS = ("fit", "transform", "warm_up")
 TOO_OLD = "This UMAP map is too old to place new points in; compute it again."
 CANCEL_GRACE_S = 1.0
 POLL_S = 0.05
+START_TIMEOUT_S = 60.0
 _ENABLED = {"on": False}
+
+
+class HelperUnavailable(WorkbenchError):
+    """The helper process cannot start here (UMAP then runs in the caller's process)."""
 
 
 def enable(on: bool = True) -> None:
@@ -125,6 +132,7 @@ class _Helper:
 def serve(conn) -> None:
     """The helper process's main loop: answer requests until the caller hangs up."""
     helper = _Helper(conn)
+    conn.send(("ready",))
     while True:
         try:
             command, arguments, header = conn.recv()
@@ -184,19 +192,51 @@ class UmapProcess:
             self._lock.release()
 
     # ------------------------------------------------------------------ internals
-    def _start(self) -> None:
+    def _command(self, fd: int) -> list[str]:
+        return [sys.executable, "-m", "workbench.core.umap_process", str(fd)]
+
+    def _start(self, ctx) -> None:
+        """Start a helper and wait for its "ready"; :class:`HelperUnavailable` if it cannot
+        start here (no ``pass_fds`` on this platform, an interpreter that cannot import
+        Workbench, …)."""
         import workbench
 
         ours, theirs = socket.socketpair()
         package_root = os.path.dirname(os.path.dirname(os.path.abspath(workbench.__file__)))
         path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "workbench.core.umap_process", str(theirs.fileno())],
-            pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONPATH": path})
-        theirs.close()
+        try:
+            self._process = subprocess.Popen(
+                self._command(theirs.fileno()), pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": path})
+        except (OSError, ValueError) as error:
+            ours.close()
+            raise HelperUnavailable(f"UMAP's helper process cannot start: {error}") from None
+        finally:
+            theirs.close()
         self._conn = Connection(ours.detach())
         self._generation += 1
+        self._await_ready(ctx)
+
+    def _await_ready(self, ctx) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not self._conn.poll(POLL_S):
+            if not self.alive() or time.monotonic() > deadline:
+                raise self._not_started()
+            if ctx is not None and ctx.cancelled:
+                self._kill()
+                raise Cancelled()
+        try:
+            self._conn.recv()
+        except (EOFError, OSError):
+            raise self._not_started() from None
+
+    def _not_started(self) -> HelperUnavailable:
+        try:
+            code = self._process.wait(1.0)
+        except subprocess.TimeoutExpired:
+            code = "none: it hung"
+        self._kill()
+        return HelperUnavailable(f"UMAP's helper process did not start (exit code {code})")
 
     def _kill(self) -> None:
         if self.alive():
@@ -216,7 +256,7 @@ class UmapProcess:
         try:
             if not self.alive():
                 self._kill()
-                self._start()
+                self._start(ctx)
             header = None
             if data is not None:
                 data = np.ascontiguousarray(data, dtype=np.float32)

@@ -75,6 +75,28 @@ def test_a_dead_helper_is_reported_then_restarted(helper):
         helper.transform(old_map, two_blobs(3))
 
 
+class BrokenHelper(umap_process.UmapProcess):
+    """A helper whose interpreter cannot start it (as in a frozen app)."""
+
+    def _command(self, fd):
+        return [sys.executable, "-c", "import sys; sys.exit(3)"]
+
+
+def test_a_helper_that_cannot_start_falls_back_to_this_process(monkeypatch):
+    broken = BrokenHelper()
+    with pytest.raises(umap_process.HelperUnavailable, match="exit code 3"):
+        broken.fit(two_blobs(60), OPTIONS)
+    monkeypatch.setattr(umap_process, "_HELPER", broken)
+    umap_process.enable()
+    try:
+        projection = project(two_blobs(60), "umap", {"n_epochs": 20, "n_neighbors": 10})
+        assert not umap_process.enabled()  # it does not try again
+    finally:
+        umap_process.enable(False)
+    assert not isinstance(projection.state[1], HelperMap)
+    assert projection.coords.shape == (60, 2)
+
+
 def test_the_helper_does_not_import_torch():
     check = ("import sys, workbench.core.umap_process, workbench.core.umap_engine; "
              "print(sorted(m for m in ('torch', 'PySide6') if m in sys.modules))")

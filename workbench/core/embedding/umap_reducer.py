@@ -57,7 +57,10 @@ def warm_up_umap(parallel: bool = False, ctx=None) -> float:
     """Compile (or load from numba's cache) UMAP's fit and transform where maps will run
     (the helper process when it is enabled); returns seconds."""
     if umap_process.enabled():
-        return umap_process.helper().warm_up(parallel, ctx)
+        try:
+            return umap_process.helper().warm_up(parallel, ctx)
+        except umap_process.HelperUnavailable:
+            umap_process.enable(False)  # from now on UMAP runs in this process
     return umap_engine.warm_up(parallel)
 
 
@@ -84,11 +87,13 @@ class Umap(Reducer):
         options = {"n_neighbors": params.n_neighbors, "min_dist": params.min_dist,
                    "metric": metric, "seed": params.seed, "n_epochs": params.n_epochs}
         if umap_process.enabled():
-            handle, coords = umap_process.helper().fit(data, options, ctx)
-            model = HelperMap(handle)
-        else:
-            ctx.progress(0.1, "UMAP: finding neighbours")
-            coords, model = umap_engine.fit(data, options, _epoch_reporter(ctx))
+            try:
+                handle, coords = umap_process.helper().fit(data, options, ctx)
+                return Projection(self.name, coords, params, (reduction, HelperMap(handle)))
+            except umap_process.HelperUnavailable:
+                umap_process.enable(False)  # from now on UMAP runs in this process
+        ctx.progress(0.1, "UMAP: finding neighbours")
+        coords, model = umap_engine.fit(data, options, _epoch_reporter(ctx))
         return Projection(self.name, coords, params, (reduction, model))
 
     def transform(self, projection, features):
