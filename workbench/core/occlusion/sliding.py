@@ -78,18 +78,27 @@ def spread(values: np.ndarray, window: int, stride: int, size) -> np.ndarray:
     """``(rows, cols)`` → ``(H, W)``: mean of the windows covering each pixel (0 if none).
 
     Plain numpy (the GUI thread draws partial sweeps with it and must not queue behind
-    the worker's torch threads).
+    the worker's torch threads): each window's value is an impulse at its top-left
+    corner, and a box sum over ``window × window`` (from cumulative sums) adds up the
+    windows over every pixel — a few array passes instead of a loop over windows.
     """
-    values = np.asarray(values, dtype=np.float32)
+    values = np.asarray(values, dtype=np.float64)
     known = np.isfinite(values)
-    total = np.zeros(tuple(size), np.float32)
-    count = np.zeros(tuple(size), np.float32)
-    for i, j in zip(*np.nonzero(known), strict=True):
-        rows = slice(i * stride, i * stride + window)
-        cols = slice(j * stride, j * stride + window)
-        total[rows, cols] += values[i, j]
-        count[rows, cols] += 1.0
-    return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+    rows, cols = np.nonzero(known)
+    totals = np.zeros(tuple(size), np.float64)
+    counts = np.zeros(tuple(size), np.float64)
+    totals[rows * stride, cols * stride] = values[rows, cols]
+    counts[rows * stride, cols * stride] = 1.0
+    total, count = _box_sums(totals, window), _box_sums(counts, window)
+    mean = np.divide(total, count, out=np.zeros_like(total), where=count > 0.5)
+    return mean.astype(np.float32)
+
+
+def _box_sums(impulses: np.ndarray, window: int) -> np.ndarray:
+    """Each pixel's sum of ``impulses`` in the ``window × window`` box ending at it."""
+    cumulative = np.pad(impulses.cumsum(axis=0).cumsum(axis=1), ((window, 0), (window, 0)))
+    w = window
+    return cumulative[w:, w:] - cumulative[:-w, w:] - cumulative[w:, :-w] + cumulative[:-w, :-w]
 
 
 def window_masks(positions, window, stride, size, device) -> torch.Tensor:
