@@ -160,17 +160,20 @@ class UmapProcess:
 
     def fit(self, data: np.ndarray, options: dict, ctx=None):
         """``(handle, coords)``: fit a map in the helper; ``handle`` names it for later."""
-        number, coords = self._call("fit", (options,), data, ctx)
-        return (self._generation, number), coords
+        generation, (number, coords) = self._call("fit", (options,), data, ctx)
+        return (generation, number), coords
 
     def transform(self, handle, data: np.ndarray, ctx=None) -> np.ndarray:
         generation, number = handle
         if generation != self._generation or not self.alive():
             raise WorkbenchError(TOO_OLD)  # that helper stopped, and its maps with it
-        return self._call("transform", (number,), data, ctx)
+        answered_by, coords = self._call("transform", (number,), data, ctx)
+        if answered_by != generation:  # the helper restarted on the way: not our map
+            raise WorkbenchError(TOO_OLD)
+        return coords
 
     def warm_up(self, parallel: bool = False, ctx=None) -> float:
-        return self._call("warm_up", (parallel,), None, ctx)
+        return self._call("warm_up", (parallel,), None, ctx)[1]
 
     def shutdown(self, timeout: float = 1.0) -> None:
         """Stop the helper (it would also stop on its own when this process exits)."""
@@ -252,6 +255,7 @@ class UmapProcess:
                 ctx.check()
 
     def _call(self, command, arguments, data, ctx):
+        """``(generation of the helper that answered, its answer)``."""
         self._acquire(ctx)
         try:
             if not self.alive():
@@ -268,7 +272,7 @@ class UmapProcess:
             except OSError as error:
                 self._kill()
                 raise WorkbenchError(f"The UMAP helper process stopped: {error}") from None
-            return self._wait(ctx)
+            return self._generation, self._wait(ctx)
         finally:
             self._lock.release()
 
