@@ -61,17 +61,24 @@ def _qt_message(_mode, _context, message: str) -> None:
 
 
 def check_display() -> None:
-    """Refuse to start an invisible window when there is no screen (and none was asked for)."""
+    """Refuse to start an invisible window when there is no screen (and none was asked
+    for), and name the missing system libraries before Qt would abort on them."""
     from workbench.errors import WorkbenchError
+    from workbench.ui.qt_env import missing_xcb_libraries, uses_xcb
 
-    if os.environ.get("QT_QPA_PLATFORM"):
-        return
-    if sys.platform.startswith("linux") and not (
+    if not os.environ.get("QT_QPA_PLATFORM") and sys.platform.startswith("linux") and not (
         os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
     ):
         raise WorkbenchError(
             "no display found (DISPLAY is unset): run Workbench in a desktop session, under "
             "xvfb-run, or render the window to a file with 'workbench screenshot OUT.png'"
+        )
+    missing = missing_xcb_libraries() if uses_xcb() else {}
+    if missing:
+        raise WorkbenchError(
+            f"Qt cannot open a window on X11 without {', '.join(missing)}; on Debian or "
+            f"Ubuntu: sudo apt install {' '.join(missing.values())} ('workbench screenshot "
+            "OUT.png' works without them)"
         )
 
 
