@@ -116,6 +116,19 @@ def test_settings_persist_between_runs(qtbot, tmp_path, monkeypatch):
     second.close()
 
 
+def test_a_window_that_did_not_restore_settings_does_not_save_them(qtbot, tmp_path,
+                                                                   monkeypatch):
+    from workbench.ui.main_window import MainWindow
+
+    monkeypatch.setenv("WORKBENCH_CONFIG_DIR", str(tmp_path))
+    throwaway = MainWindow(files=[str(sample_path("chelsea"))], restore=False)  # screenshot
+    qtbot.addWidget(throwaway)
+    throwaway.tabs.setCurrentIndex(4)
+    throwaway.close()
+    assert not (tmp_path / "workbench.ini").exists() or "tab" not in (
+        tmp_path / "workbench.ini").read_text()
+
+
 def test_cancel_button_cancels_the_running_job(qtbot, window):
 
     from tests.helpers import endless_job

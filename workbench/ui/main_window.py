@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
         self.state.model_changed.connect(self._freeze_after_model)
         self._closed = False
         self._build_menus()
+        self._persist = restore  # read the last session's settings, and save this one's
         self._restore(restore)
         self._startup_files = list(files or [])
         if not self._startup_files and restore:
@@ -274,7 +275,8 @@ class MainWindow(QMainWindow):
         if not self._closed:
             self._closed = True
             started = time.monotonic()
-            self._save()
+            if self._persist:  # a throwaway window (screenshot, benchmark) leaves them alone
+                self._save()
             for runner in (self.runner, self.io_runner):
                 runner.cancel_all()
             for runner in (self.io_runner, self.runner):
