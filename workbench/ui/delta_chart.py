@@ -13,16 +13,13 @@ from workbench.ui.theme import plot_colors
 class DeltaChart(TopKChart):
     def show_rows(self, rows) -> None:
         """``rows``: dicts with ``label``, ``prob``, ``base``, ``delta`` (best first)."""
-        for item in self._items:
-            self.removeItem(item)
-        self._items = []
+        self._clear()
         if not rows:
             return
         colors = plot_colors(self.dark)
         ys = np.arange(len(rows))
         now = np.array([r["prob"] for r in rows]) * 100
         before = np.array([r["base"] for r in rows]) * 100
-        right = max(8.0, float(max(now.max(), before.max())) * 1.9 + 6.0)
         ghost = pg.BarGraphItem(x0=0, y=ys, height=0.8, width=before, brush=None,
                                 pen=pg.mkPen(colors["foreground"], width=1,
                                              style=pg.QtCore.Qt.PenStyle.DashLine))
@@ -36,10 +33,13 @@ class DeltaChart(TopKChart):
             text = pg.TextItem(f" {row['prob']:.1%} ({row['delta']:+.1%})", color=sign_color,
                                anchor=(0, 0.5))
             text.setFont(self.font())
-            text.setPos(max(row["prob"], row["base"]) * 100, y)
+            end = max(row["prob"], row["base"]) * 100
+            text.setPos(end, y)
             self.addItem(text)
             self._items.append(text)
+            self._outside.append((end, text))
         self.getAxis("left").setTicks([[(int(y), _short(r["label"])) for y, r in
                                         zip(ys, rows, strict=True)]])
         self.setYRange(-0.6, len(rows) - 0.4, padding=0)
-        self.setXRange(0, right, padding=0.02)
+        self._min_right = max(8.0, float(max(now.max(), before.max())) * 1.05)
+        self._fit_labels()

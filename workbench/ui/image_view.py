@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QVBoxLayout, QWidget
-from superqt import QElidingLabel
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 
 def to_display(image: np.ndarray) -> np.ndarray:
@@ -30,8 +29,9 @@ class ImageView(QWidget):
         self.overlay.setZValue(10)
         self.view.addItem(self.image_item)
         self.view.addItem(self.overlay)
-        self.title = QElidingLabel(title)
+        self.title = QLabel(title)
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.title.setWordWrap(True)  # a long caption takes two lines in a narrow column
         self.title.setVisible(bool(title))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -50,6 +50,7 @@ class ImageView(QWidget):
 
     def set_title(self, text: str) -> None:
         self.title.setText(text)
+        self.title.setToolTip(text)
         self.title.setVisible(bool(text))
 
     def setBackground(self, color) -> None:  # noqa: N802 - pyqtgraph's spelling

@@ -45,12 +45,37 @@ class TopKChart(pg.PlotWidget):
         self.getAxis("bottom").enableAutoSIPrefix(False)
         self.setXRange(0, 100.0, padding=0.02)
         self._items: list = []
+        self._outside: list = []  # (where the bar ends, its label written after it)
+        self._min_right = 100.0
         self.dark = dark
 
-    def show_scores(self, scores) -> None:
+    def _clear(self) -> None:
         for item in self._items:
             self.removeItem(item)
-        self._items = []
+        self._items, self._outside = [], []
+
+    def _fit_labels(self) -> None:
+        """Set the x range so that every label written after its bar fits in the plot
+        (labels have a size in pixels, bars in probability: it depends on the width)."""
+        width = self.getViewBox().width()
+        right = self._min_right
+        for end, text in self._outside if width > 0 else ():
+            share = (text.boundingRect().width() + 6.0) / width
+            right = max(right, end / max(0.15, 1.0 - share))
+        self.setXRange(0, right, padding=0.02)
+        # ticks stop at 100 %: the room after that is only for the labels
+        step = next(step for limit, step in ((12, 2), (30, 5), (60, 10), (1e9, 50))
+                    if min(right, 100.0) <= limit)
+        ticks = np.arange(0.0, min(right, 100.0) + 1e-6, step)
+        self.getAxis("bottom").setTicks([[(float(v), f"{v:g}") for v in ticks]])
+
+    def resizeEvent(self, event):  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        if getattr(self, "_outside", None):  # not while pyqtgraph is still building the plot
+            self._fit_labels()
+
+    def show_scores(self, scores) -> None:
+        self._clear()
         if not scores:
             self.getAxis("left").setTicks([[]])
             return
@@ -72,10 +97,13 @@ class TopKChart(pg.PlotWidget):
             text.setPos(score.prob * 100.0, y)
             self.addItem(text)
             self._items.append(text)
+            if not inside:
+                self._outside.append((score.prob * 100.0, text))
         ticks = [(int(y), _short(s.label)) for y, s in zip(ys, scores, strict=True)]
         self.getAxis("left").setTicks([ticks])
         self.setYRange(-0.6, len(scores) - 0.4, padding=0)
-        self.setXRange(0, right, padding=0.02)
+        self._min_right = right
+        self._fit_labels()
 
 
 def _short(label: str, limit: int = 28) -> str:
