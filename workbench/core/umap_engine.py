@@ -40,6 +40,8 @@ WARM_UP_SIZES = (200, 4200)
 # numba refuses to cache these ("uses dynamic globals"): they compile in every process.
 _UNCACHEABLE = {"nn_descent", "nn_descent_internal"}
 _LOCK = threading.Lock()
+# what a fit reports, wherever it runs: neighbours first, then the layout's epochs
+NEIGHBOURS_PROGRESS = (0.1, "UMAP: finding neighbours")
 _STATE = {"cache_enabled": False, "warm": set()}
 
 
@@ -67,6 +69,11 @@ def enable_numba_cache() -> int:
                     count += 1
         _STATE["cache_enabled"] = True
         return count
+
+
+def epoch_progress(done: int, total: int) -> tuple[float, str]:
+    """``(fraction, message)`` of a fit after ``done`` of ``total`` layout epochs."""
+    return 0.3 + 0.7 * done / total, f"UMAP epoch {done} / {total}"
 
 
 class _EpochStream:

@@ -35,6 +35,7 @@ from multiprocessing.connection import Connection
 
 import numpy as np
 
+from workbench.core import umap_engine
 from workbench.errors import Cancelled, WorkbenchError
 
 KEEP_MODELS = 4
@@ -88,13 +89,10 @@ class _Helper:
         if cancelled:
             raise Cancelled()
         if total > 0:
-            self.conn.send(("progress", 0.3 + 0.7 * done / total,
-                            f"UMAP epoch {done} / {total}"))
+            self.conn.send(("progress", *umap_engine.epoch_progress(done, total)))
 
     def fit(self, options, data):
-        from workbench.core import umap_engine
-
-        self.conn.send(("progress", 0.1, "UMAP: finding neighbours"))
+        self.conn.send(("progress", *umap_engine.NEIGHBOURS_PROGRESS))
         coords, model = umap_engine.fit(data, options, self.report)
         handle = next(self.ids)
         self.models[handle] = model
@@ -103,16 +101,12 @@ class _Helper:
         return handle, coords
 
     def transform(self, handle, data):
-        from workbench.core import umap_engine
-
         if handle not in self.models:
             raise WorkbenchError(TOO_OLD)
         self.models.move_to_end(handle)
         return umap_engine.transform(self.models[handle], data)
 
     def warm_up(self, parallel):
-        from workbench.core import umap_engine
-
         return umap_engine.warm_up(parallel)
 
     def answer(self, command, arguments, data) -> None:

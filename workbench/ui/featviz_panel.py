@@ -197,10 +197,9 @@ class FeatureVizPanel(TaskPanel):
         self.class_box.clear()
         if model is None:
             return
-        if not self.live_form.editors:
-            from workbench.core.featureviz import FeatureVizConfig
+        from workbench.core.featureviz import FeatureVizConfig
 
-            self.live_form.set_params(FeatureVizConfig)
+        self.live_form.set_params(FeatureVizConfig)
         for info in model.layers:
             if info.output_shape and len(info.output_shape) >= 2:
                 self.layer.addItem(f"{info.name}  ({'×'.join(map(str, info.output_shape[1:]))})",

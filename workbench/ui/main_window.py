@@ -269,7 +269,7 @@ class MainWindow(QMainWindow):
 
     def is_settled(self) -> bool:
         """True once startup ran and no job is pending or running on either runner."""
-        return self.started and self.runner.is_idle() and self.io_runner.is_idle()
+        return self.started and not self._jobs_running()
 
     def closeEvent(self, event):  # noqa: N802 - Qt override
         if not self._closed:

@@ -200,10 +200,9 @@ class OcclusionPanel(TaskPanel):
         self.base, self.masked, self.sweep = None, None, None
         if self.state.model is not None:
             self.targets.set_labels(self.state.model.labels)
-            if not self.sweep_form.editors:
-                from workbench.core.occlusion.sliding import OcclusionParams
+            from workbench.core.occlusion.sliding import OcclusionParams
 
-                self.sweep_form.set_params(OcclusionParams)
+            self.sweep_form.set_params(OcclusionParams)
         self.request_refresh()
 
     def refresh_now(self) -> None:

@@ -51,6 +51,9 @@ def _editor(info):
     return widget, widget.valueChanged, lambda: widget.value() / scale
 
 
+_NOTHING_YET = object()
+
+
 class ParamForm(QWidget):
     """Editors for each field; :meth:`values` returns the overrides as a dict."""
 
@@ -62,8 +65,14 @@ class ParamForm(QWidget):
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._getters: dict = {}
         self.editors: dict = {}
+        self.params_cls = _NOTHING_YET  # (None is a method without parameters)
 
     def set_params(self, params_cls) -> None:
+        """Editors for ``params_cls``'s fields at their defaults; the same class again keeps
+        the editors and what the user typed (panels call this on every model change)."""
+        if params_cls is self.params_cls:
+            return
+        self.params_cls = params_cls
         while self._layout.rowCount():
             self._layout.removeRow(0)
         self._getters, self.editors = {}, {}

@@ -69,7 +69,7 @@ def _epoch_reporter(ctx):
         if ctx.cancelled:
             raise Cancelled()
         if total > 0:
-            ctx.progress(0.3 + 0.7 * done / total, f"UMAP epoch {done} / {total}")
+            ctx.progress(*umap_engine.epoch_progress(done, total))
 
     return report
 
@@ -92,7 +92,7 @@ class Umap(Reducer):
                 return Projection(self.name, coords, params, (reduction, HelperMap(handle)))
             except umap_process.HelperUnavailable:
                 umap_process.enable(False)  # from now on UMAP runs in this process
-        ctx.progress(0.1, "UMAP: finding neighbours")
+        ctx.progress(*umap_engine.NEIGHBOURS_PROGRESS)
         coords, model = umap_engine.fit(data, options, _epoch_reporter(ctx))
         return Projection(self.name, coords, params, (reduction, model))
 
