@@ -39,6 +39,11 @@ class GcPauses:
             thread = threading.current_thread().name
             self.longest, self.where = pause, f"gen {info['generation']}, {thread}"
 
+    def close(self) -> None:
+        import gc
+
+        gc.callbacks.remove(self._callback)
+
     def describe(self) -> str:
         return f"longest GC pause {self.longest:.0f} ms" + (
             f" ({self.where})" if self.where else "")
@@ -146,6 +151,7 @@ def run(rounds: int = 1):
                         f"p99 {p99:.1f} ms, max {worst:.1f} ms over {len(delays)} beats in "
                         f"{elapsed:.1f} s ({pauses.describe()}); "
                         "target max ≤ 50 ms"))
+    pauses.close()
     window.close()
     return rows
 

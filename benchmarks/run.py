@@ -43,7 +43,7 @@ def main() -> None:
     device = torch.device(args.device)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {name}")
-    rows, skipped = [], []
+    rows, skipped, failed = [], [], []
     for suite, module_name, needs_qt in SUITES:
         if args.only and suite not in args.only:
             continue
@@ -56,6 +56,7 @@ def main() -> None:
             suite_rows = run(**kwargs)
         except Exception as exc:  # noqa: BLE001 - one broken suite must not hide the others
             print(f"{suite}: failed: {type(exc).__name__}: {exc}", flush=True)
+            failed.append(suite)
             continue
         print_table(suite_rows)  # as each suite finishes, then all together at the end
         rows += suite_rows
@@ -63,6 +64,8 @@ def main() -> None:
     print_table(rows)
     if skipped:
         print(f"skipped (need Qt on the CPU machine): {', '.join(skipped)}")
+    if failed:
+        raise SystemExit(f"failed suites: {', '.join(failed)}")
 
 
 if __name__ == "__main__":

@@ -156,10 +156,6 @@ def visualize(model, objective, config: FeatureVizConfig | None = None, steps: i
                 yield _snapshot(image, values, loss, state["step"], rate)
 
 
-# One fused kernel per step instead of a dozen small ones (CPU and CUDA support it).
-_FAST_ADAM = {"fused": True}
-
-
 def _current(state, config, batch, size, device, seed):
     """The image and optimizer, rebuilt if the parameterization or rate changed."""
     image = state["image"]
@@ -171,7 +167,8 @@ def _current(state, config, batch, size, device, seed):
         state.pop("optimizer", None)
     optimizer = state.get("optimizer")
     if optimizer is None:
-        optimizer = torch.optim.Adam(image.parameters(), lr=config.lr, **_FAST_ADAM)
+        # fused: one kernel per step instead of a dozen small ones
+        optimizer = torch.optim.Adam(image.parameters(), lr=config.lr, fused=True)
         state["optimizer"] = optimizer
     for group in optimizer.param_groups:
         group["lr"] = config.lr

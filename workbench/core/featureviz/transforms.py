@@ -15,8 +15,8 @@ def robustness(image: torch.Tensor, config, rng: random.Random) -> torch.Tensor:
 
     The result is what padding by ``pad`` px of mid-grey, a random shift, scale and
     rotation of that canvas, and resizing it back to ``S × S`` would give — done as one
-    affine warp of the ``S × S`` image (the canvas shrinks by ``S / (S + 2·pad)``), which
-    costs a third of the three steps and feeds the model at its own size.
+    affine warp of the ``S × S`` image (the canvas shrinks by ``S / (S + 2·pad)``): one
+    resampling instead of a pad, a warp of the larger canvas and a resize.
     """
     if not (config.pad or config.jitter or config.scale or config.rotate):
         return image
