@@ -64,8 +64,12 @@ def _check_channel(model, layer, objective) -> None:
     channel = getattr(objective, "channel", None)
     if channel is None or layer is None:
         return
-    shape = model.layer_info(layer).output_shape
-    count = shape[-1] if model.layer_info(layer).is_tokens else shape[1]
+    from workbench.core.models.layout import unknown_layout_message
+
+    info = model.layer_info(layer)
+    if info.layout is None:
+        raise WorkbenchError(unknown_layout_message(info))
+    count = info.channels
     if not 0 <= channel < count:
         raise WorkbenchError(f"layer {layer} has channels 0 … {count - 1}, not {channel}")
 

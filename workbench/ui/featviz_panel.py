@@ -226,14 +226,13 @@ class FeatureVizPanel(TaskPanel):
         if model is None or not name:
             return
         info = model.layer_info(name)
-        shape = info.output_shape
-        channels = shape[-1] if info.is_tokens else shape[1]
-        self.channel.setMaximum(max(0, channels - 1))
-        if len(shape) >= 4:
-            self.neuron_x.setMaximum(shape[-1] - 1)
-            self.neuron_y.setMaximum(shape[-2] - 1)
-            self.neuron_x.setValue(shape[-1] // 2)
-            self.neuron_y.setValue(shape[-2] // 2)
+        self.channel.setMaximum(max(0, (info.channels or 1) - 1))
+        if len(info.grid) >= 2:
+            rows, cols = info.grid[-2:]
+            self.neuron_x.setMaximum(cols - 1)
+            self.neuron_y.setMaximum(rows - 1)
+            self.neuron_x.setValue(cols // 2)
+            self.neuron_y.setValue(rows // 2)
 
     def _on_kind(self, kind: str) -> None:
         self.channel.setEnabled(kind in ("channel", "neuron"))

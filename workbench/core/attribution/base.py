@@ -10,13 +10,13 @@ removed and graphs released when a call returns, raises or is cancelled.
 from __future__ import annotations
 
 import contextlib
-import math
 from dataclasses import dataclass, field
 
 import torch
 from torch.nn import functional as F
 
 from workbench.core.jobs import JobContext, PlainContext
+from workbench.core.models.layout import channels_first
 from workbench.core.params import make
 from workbench.core.preprocess import check_batch
 from workbench.core.registry import Registry
@@ -59,6 +59,7 @@ class Method:
         if self.needs_layer:
             layer = layer or model.default_cam_layer
             if not layer:
+                model.check_hookable()
                 raise InputError(f"{model.name} has no spatial layer for {self.title}")
             model.layer_module(layer)  # clear message for an unknown name
         if x.ndim == 5 and not self.supports_video:
@@ -137,21 +138,15 @@ def capture_layer(model, layer: str, with_grad: bool):
         capture.activation = None
 
 
-def to_grid(tensor: torch.Tensor | None) -> torch.Tensor | None:
-    """Spatial outputs pass; ViT tokens ``(N, 1 + k², C)`` become ``(N, C, k, k)``."""
-    if tensor is None or tensor.ndim in (4, 5):
-        return tensor
-    if tensor.ndim != 3:
-        raise InputError(f"layer output of shape {tuple(tensor.shape)} has no spatial grid")
-    tokens = tensor.shape[1]
-    side = math.isqrt(tokens - 1)
-    if side * side == tokens - 1:
-        tensor = tensor[:, 1:]
-    else:
-        side = math.isqrt(tokens)
-        if side * side != tokens:
-            raise InputError(f"cannot arrange {tokens} tokens on a square grid")
-    return tensor.transpose(1, 2).reshape(tensor.shape[0], tensor.shape[2], side, side)
+def to_grid(tensor: torch.Tensor | None, info) -> torch.Tensor | None:
+    """A layer's output (or its gradient) as ``(N, C, *grid)``, whatever the layer's layout
+    (channels-last and ViT tokens are rearranged; see ``workbench.core.models.layout``)."""
+    if tensor is None:
+        return None
+    grid = channels_first(tensor, info)
+    if grid.ndim not in (4, 5):
+        raise InputError(f"layer output of {info.name}, {tuple(tensor.shape)}, has no spatial grid")
+    return grid
 
 
 def upsample(maps: torch.Tensor, size) -> torch.Tensor:

@@ -52,6 +52,7 @@ class CamMethod(Method):
     def compute(self, model, x, targets, layer, params, ctx) -> AttributionResult:
         activation, gradients, logits, targets = self.forward_backward(model, x, targets, layer)
         ctx.check()
-        cam = self.combine(to_grid(activation), to_grid(gradients), params)
+        info = model.layer_info(layer)
+        cam = self.combine(to_grid(activation, info), to_grid(gradients, info), params)
         maps = upsample(cam, spatial_size(x))
         return AttributionResult(maps, targets.tolist(), self.name, layer, logits)

@@ -41,7 +41,7 @@ class ScoreCam(CamMethod):
 
     def compute(self, model, x, targets, layer, params, ctx) -> AttributionResult:
         activation, _, logits, targets = self.forward_backward(model, x, targets, layer)
-        grid = to_grid(activation)
+        grid = to_grid(activation, model.layer_info(layer))
         cams = []
         for i in range(x.shape[0]):
             ctx.check()

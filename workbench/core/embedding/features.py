@@ -72,8 +72,19 @@ def default_layer(model) -> str:
     raise InputError(f"{model.name} has no layer to take features from")
 
 
-def pool(tensor: torch.Tensor) -> torch.Tensor:
-    """``(N, ...)`` layer output → ``(N, D)`` float32 features (module docstring rules)."""
+def pool(tensor: torch.Tensor, info=None) -> torch.Tensor:
+    """``(N, ...)`` layer output → ``(N, D)`` float32 features (module docstring rules).
+
+    ``info`` (the layer's ``LayerInfo``) tells channels-last outputs and tokens apart;
+    without it the output is read channels-first.
+    """
+    from workbench.core.models.layout import TOKENS, channels_first
+
+    if tensor.ndim == 3 and info is not None and info.layout == TOKENS:
+        prefix = tensor.shape[1] - math.prod(channels_first(tensor, info).shape[2:])
+        return (tensor[:, 0] if prefix else tensor.mean(dim=1)).float()
+    if info is not None and tensor.ndim > 2:
+        tensor = channels_first(tensor, info)  # says so when the layout is unknown
     if tensor.ndim == 2:
         out = tensor
     elif tensor.ndim in (4, 5):
@@ -92,7 +103,8 @@ class _StopForward(Exception):
 
 
 class _Recorder:
-    def __init__(self):
+    def __init__(self, info=None):
+        self.info = info
         self.output: torch.Tensor | None = None
         self.calls = 0
         self.stop = False
@@ -101,7 +113,7 @@ class _Recorder:
         tensor = output if isinstance(output, torch.Tensor) else output[0]
         if not isinstance(tensor, torch.Tensor):
             raise InputError(f"layer output is a {type(output).__name__}, not a tensor")
-        self.output = pool(tensor.detach())
+        self.output = pool(tensor.detach(), self.info)
         self.calls += 1
         if self.stop:
             raise _StopForward()
@@ -110,8 +122,9 @@ class _Recorder:
 @contextlib.contextmanager
 def record_layer(model, layer: str):
     """Install a forward hook on ``layer`` that keeps its pooled output; always removed."""
-    recorder = _Recorder()
-    handle = model.layer_module(layer).register_forward_hook(recorder)
+    module = model.layer_module(layer)
+    recorder = _Recorder(model.layer_info(layer))
+    handle = module.register_forward_hook(recorder)
     try:
         yield recorder
     finally:

@@ -4,6 +4,7 @@ examples)."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,8 +12,28 @@ import torch
 
 from workbench.core.featureviz.objectives import grid
 from workbench.core.jobs import JobContext, PlainContext
+from workbench.core.models.layout import channels_first
 
 CROP_FRACTION = 0.4  # crop side as a fraction of the input side
+
+
+@contextlib.contextmanager
+def _layer_grids(model, layer: str):
+    """While open, ``captured["out"]`` holds the layer's last output as ``(B, C, H, W)``."""
+    module = model.layer_module(layer)
+    info = model.layer_info(layer)
+    captured: dict = {}
+
+    def hook(_module, _inputs, out):
+        tensor = out if isinstance(out, torch.Tensor) else out[0]
+        captured["out"] = grid({layer: channels_first(tensor, info)}, layer)
+
+    handle = module.register_forward_hook(hook)
+    try:
+        yield captured
+    finally:
+        handle.remove()
+        captured.clear()
 
 
 @dataclass
@@ -41,19 +62,15 @@ def top_examples(model, images, layer: str, channel: int, k: int = 9, batch_size
     from workbench.core.preprocess import model_input, to_image
 
     ctx = ctx or PlainContext()
-    captured = {}
-    handle = model.layer_module(layer).register_forward_hook(
-        lambda _m, _i, out: captured.__setitem__("out", out if isinstance(out, torch.Tensor)
-                                                 else out[0]))
     scored = []
-    try:
+    with _layer_grids(model, layer) as captured:
         for start in range(0, len(images), batch_size):
             ctx.check()
             chunk = [model_input(model, image) for image in images[start : start + batch_size]]
             x = torch.cat(chunk)
             with torch.inference_mode():
                 model.module(x)
-            maps = grid({layer: captured["out"]}, layer)[:, channel].float()
+            maps = captured["out"][:, channel].float()
             for offset, values in enumerate(maps):
                 flat = int(values.argmax())
                 y, xpos = divmod(flat, values.shape[-1])
@@ -64,9 +81,6 @@ def top_examples(model, images, layer: str, channel: int, k: int = 9, batch_size
                                       _crop(picture, (y + 0.5) * scale_y, (xpos + 0.5) * scale_x),
                                       picture))
             ctx.progress(min(1.0, (start + batch_size) / len(images)), "Dataset examples")
-    finally:
-        handle.remove()
-        captured.clear()
     return sorted(scored, key=lambda e: -e.score)[:k]
 
 
@@ -74,13 +88,6 @@ def channel_activations(model, image, layer: str) -> np.ndarray:
     """``(C, h, w)`` activations of every channel of ``layer`` for one image (thumbnails)."""
     from workbench.core.preprocess import model_input
 
-    captured = {}
-    handle = model.layer_module(layer).register_forward_hook(
-        lambda _m, _i, out: captured.__setitem__("out", out if isinstance(out, torch.Tensor)
-                                                 else out[0]))
-    try:
-        with torch.inference_mode():
-            model.module(model_input(model, image))
-        return grid({layer: captured["out"]}, layer)[0].float().cpu().numpy()
-    finally:
-        handle.remove()
+    with _layer_grids(model, layer) as captured, torch.inference_mode():
+        model.module(model_input(model, image))
+        return captured["out"][0].float().cpu().numpy()

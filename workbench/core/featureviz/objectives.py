@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import torch
 
-from workbench.core.attribution.base import to_grid
-
 
 def grid(acts: dict, layer: str) -> torch.Tensor:
-    """A layer's output as ``(B, C, H, W)`` (ViT tokens become a grid; 2-D → 1 × 1)."""
+    """A recorded output as ``(B, C, H, W)``: recorders store layers channels-first
+    (``workbench.core.models.layout.channels_first``); 2-D → 1 × 1, time folds into height."""
     tensor = acts[layer]
     if tensor.ndim == 2:
         return tensor[:, :, None, None]
-    if tensor.ndim == 5:  # video: fold time into height
+    if tensor.ndim == 5:
         return tensor.flatten(2, 3)
-    return to_grid(tensor)
+    return tensor
 
 
 class Objective:

@@ -22,6 +22,7 @@ from torch.nn import functional as F
 from workbench.core.featureviz.parameterization import make_image
 from workbench.core.featureviz.transforms import penalties, robustness
 from workbench.core.jobs import JobContext, PlainContext
+from workbench.core.models.layout import channels_first
 from workbench.core.params import param
 
 
@@ -76,7 +77,8 @@ class Recorder:
 
     def _hook(self, name):
         def hook(_module, _inputs, output):
-            self.acts[name] = output if isinstance(output, torch.Tensor) else output[0]
+            tensor = output if isinstance(output, torch.Tensor) else output[0]
+            self.acts[name] = channels_first(tensor, self.model.layer_info(name))
             if name == self.last and all(n in self.acts for n in self.objective.layers):
                 raise _StopForward()
 

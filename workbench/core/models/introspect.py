@@ -18,19 +18,13 @@ def _first_tensor(output):
     return None
 
 
-def describe_layers(
-    model: PixelModel, input_shape: tuple[int, ...], device: torch.device
-) -> tuple[list[LayerInfo], list[str]]:
-    """Run one dry forward pass and record each module's output shape.
+def _record_shapes(model: PixelModel, modules, x: torch.Tensor):
+    """Each module's output shape in one forward pass, and the order they finished.
 
-    Returns
-    -------
-    layers
-        One :class:`LayerInfo` per named module, in definition order.
-    execution_order
-        Module names in the order their forward finished.
+    A pass that fails part-way keeps what it recorded before (the probe at a wider
+    input fails at a fixed-size position embedding; what ran before still counts).
+    Returns ``None`` for a network that cannot carry hooks (TorchScript).
     """
-    modules = [(name, mod) for name, mod in model.net.named_modules() if name]
     shapes: dict[str, tuple[int, ...]] = {}
     order: list[str] = []
     handles = []
@@ -50,23 +44,80 @@ def describe_layers(
     except RuntimeError:  # TorchScript modules cannot carry Python hooks
         for handle in handles:
             handle.remove()
-        return [], []
+        return None
     try:
         with torch.inference_mode():
-            model(torch.zeros(input_shape, device=device))
+            model(x)
     finally:
         for handle in handles:
             handle.remove()
-    layers = [
-        LayerInfo(
-            name=name,
-            type_name=type(mod).__name__,
-            output_shape=shapes.get(name),
-            num_params=sum(p.numel() for p in mod.parameters()),
-            depth=name.count(".") + 1,
-        )
-        for name, mod in modules
-    ]
+    return shapes, order
+
+
+def _probe_shapes(model: PixelModel, modules, input_shape, device) -> dict:
+    """Shapes at an input wider by a quarter (at least 32 px); what ran before a failure."""
+    wider = (*input_shape[:-1], input_shape[-1] + max(32, input_shape[-1] // 4))
+    shapes: dict = {}
+    handles = [mod.register_forward_hook(
+        lambda _m, _i, out, n=name: shapes.__setitem__(n, tuple(_first_tensor(out).shape))
+        if _first_tensor(out) is not None else None) for name, mod in modules]
+    try:
+        with torch.inference_mode():
+            model(torch.zeros(wider, device=device))
+    except Exception:  # noqa: BLE001 - a model of fixed input size: keep the partial shapes
+        pass
+    finally:
+        for handle in handles:
+            handle.remove()
+    return shapes
+
+
+def _needs_probe(shapes: dict, input_grid) -> bool:
+    """The square-input rule decides alone unless the input is not square or a layer is
+    ambiguous (e.g. as many channels as rows)."""
+    from workbench.core.models.layout import detect_layout
+
+    if input_grid[-1] != input_grid[-2]:
+        return True
+    return any(len(shape) in (4, 5) and detect_layout(shape, None, input_grid)[0] is None
+               for shape in shapes.values())
+
+
+def describe_layers(
+    model: PixelModel, input_shape: tuple[int, ...], device: torch.device
+) -> tuple[list[LayerInfo], list[str]]:
+    """Run one dry forward pass and record each module's output shape and layout.
+
+    Returns
+    -------
+    layers
+        One :class:`LayerInfo` per named module, in definition order.
+    execution_order
+        Module names in the order their forward finished.
+    """
+    from workbench.core.models.layout import CHANNELS_FIRST, detect_layout
+
+    modules = [(name, mod) for name, mod in model.net.named_modules() if name]
+    recorded = _record_shapes(model, modules, torch.zeros(input_shape, device=device))
+    if recorded is None:
+        return [], []
+    shapes, order = recorded
+    input_grid = tuple(input_shape[2:])
+    probe = _probe_shapes(model, modules, input_shape, device) if _needs_probe(
+        shapes, input_grid) else {}
+    patch_time = None
+    if len(input_grid) == 3:  # a video transformer's tokens follow its patch grid's time
+        first = next((n for n in order if len(shapes[n]) == 5 and detect_layout(
+            shapes[n], probe.get(n), input_grid)[0] == CHANNELS_FIRST), None)
+        patch_time = shapes[first][2] if first else None
+    layers = []
+    for name, mod in modules:
+        shape = shapes.get(name)
+        layout, grid, channels = detect_layout(shape, probe.get(name), input_grid, patch_time)
+        layers.append(LayerInfo(
+            name=name, type_name=type(mod).__name__, output_shape=shape,
+            num_params=sum(p.numel() for p in mod.parameters()), depth=name.count(".") + 1,
+            layout=layout, grid=tuple(grid), channels=channels))
     return layers, order
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import torch
@@ -44,33 +45,46 @@ class PixelModel(nn.Module):
 
 @dataclass(frozen=True)
 class LayerInfo:
-    """One named module of the network with its output shape from a dry forward pass."""
+    """One named module of the network with its output shape from a dry forward pass.
+
+    ``layout`` says where the output keeps its channels (``workbench.core.models.layout``:
+    channels-first, channels-last, tokens, vector, or ``None`` when it cannot be told);
+    ``grid`` is its positions ``(h, w)`` or ``(t, h, w)``, ``channels`` their depth.
+    """
 
     name: str
     type_name: str
     output_shape: tuple[int, ...] | None
     num_params: int
     depth: int
+    layout: str | None = None
+    grid: tuple[int, ...] = ()
+    channels: int = 0
 
     @property
     def is_spatial(self) -> bool:
-        """True for a 4D (N, C, H, W) or 5D (N, C, T, H, W) output with more than one position."""
-        shape = self.output_shape
-        if shape is None or len(shape) not in (4, 5):
-            return False
-        positions = 1
-        for size in shape[2:]:
-            positions *= size
-        return positions > 1
+        """True for a channels-first or channels-last output with more than one position."""
+        from workbench.core.models.layout import SPATIAL_LAYOUTS
+
+        return self.layout in SPATIAL_LAYOUTS and math.prod(self.grid) > 1
 
     @property
     def is_tokens(self) -> bool:
-        """True for a ViT token output (N, 1 + k·k, C) with a square grid of patches."""
-        shape = self.output_shape
-        if shape is None or len(shape) != 3 or shape[1] < 5:
-            return False
-        side = round((shape[1] - 1) ** 0.5)
-        return side * side == shape[1] - 1
+        """True for transformer tokens ``(N, prefix + positions, C)`` on a known grid."""
+        from workbench.core.models.layout import TOKENS
+
+        return self.layout == TOKENS
+
+    @property
+    def has_grid(self) -> bool:
+        """Maps and channel pictures can be drawn from this layer."""
+        return self.is_spatial or self.is_tokens
+
+    def shape_text(self) -> str:
+        """``C×H×W`` as channels × positions (``–`` when unknown)."""
+        if self.has_grid:
+            return "×".join(map(str, (self.channels, *self.grid)))
+        return "×".join(map(str, self.output_shape[1:])) if self.output_shape else "–"
 
 
 @dataclass
@@ -102,10 +116,19 @@ class LoadedModel:
 
     def layer_module(self, name: str) -> nn.Module:
         """The ``nn.Module`` called ``name`` in the user's network."""
+        self.check_hookable()
         try:
             return self.module.net.get_submodule(name)
         except AttributeError as exc:
             raise InputError(f"model {self.name} has no layer '{name}'") from exc
+
+    def check_hookable(self) -> None:
+        """Raise a clear error for a network whose layers cannot carry hooks (TorchScript)."""
+        if isinstance(self.module.net, torch.jit.ScriptModule):
+            raise InputError(
+                f"model {self.name} is a TorchScript file: its layers cannot be hooked, so "
+                "methods at a layer do not work on it (input-level methods such as saliency "
+                "do; load a state dict with --arch for the rest)")
 
     def layer_info(self, name: str) -> LayerInfo:
         for info in self.layers:
