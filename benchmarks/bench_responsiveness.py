@@ -114,7 +114,7 @@ def heavy_jobs(window):
         embeddings.build()
 
     def start_umap():
-        import workbench.ui.embeddings_panel as module
+        import workbench.ui.tabs.embeddings.panel as module
 
         module._UMAP_WARM = False
         embeddings.warm_up_umap()

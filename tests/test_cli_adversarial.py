@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import workbench.cli
+import workbench.cli.common
 from workbench.cli import OneLineParser, add_model_options
-from workbench.cli_adversarial import (
+from workbench.cli.adversarial import (
     COMMANDS,
     add_parsers,
     load_patch,
@@ -32,7 +32,7 @@ def run(*argv):
 @pytest.fixture
 def cached_model(monkeypatch, lite0):
     """Skip reloading EfficientNet-Lite0 for every command."""
-    monkeypatch.setattr(workbench.cli, "load_cli_model", lambda args: lite0)
+    monkeypatch.setattr(workbench.cli.common, "load_cli_model", lambda args: lite0)
     return lite0
 
 

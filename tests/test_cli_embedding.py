@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from workbench.cli import OneLineParser, add_model_options
-from workbench.cli_embedding import COMMANDS, add_parsers
+from workbench.cli.embedding import COMMANDS, add_parsers
 from workbench.errors import WorkbenchError
 
 

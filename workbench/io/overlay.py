@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.core.colormaps import colorize
+from workbench.io.colormaps import colorize
 
 
 def display_values(heat: np.ndarray, normalized: bool = True) -> np.ndarray:

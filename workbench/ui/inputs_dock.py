@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.ui.qt_images import array_from_qimage, icon_from_array
+from workbench.ui.widgets.qt_images import array_from_qimage, icon_from_array
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 CACHE_SIZE = 6

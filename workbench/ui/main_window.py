@@ -9,18 +9,18 @@ from PySide6.QtGui import QAction, QActionGroup, QImage, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox, QTabWidget
 
 from workbench import __version__
-from workbench.ui.adversarial_panel import AdversarialPanel
-from workbench.ui.attribution_panel import AttributionPanel
-from workbench.ui.embeddings_panel import EmbeddingsPanel
-from workbench.ui.featviz_panel import FeatureVizPanel
 from workbench.ui.gc_guard import collector
 from workbench.ui.inputs_dock import InputsDock
 from workbench.ui.model_dock import ModelDock
-from workbench.ui.occlusion_panel import OcclusionPanel
-from workbench.ui.predict_panel import PredictPanel
 from workbench.ui.settings import open_settings, read_bool, read_list
 from workbench.ui.state import AppState
 from workbench.ui.status import JobStatus
+from workbench.ui.tabs.adversarial.panel import AdversarialPanel
+from workbench.ui.tabs.attribution.panel import AttributionPanel
+from workbench.ui.tabs.embeddings.panel import EmbeddingsPanel
+from workbench.ui.tabs.featviz.panel import FeatureVizPanel
+from workbench.ui.tabs.occlusion.panel import OcclusionPanel
+from workbench.ui.tabs.predict.panel import PredictPanel
 from workbench.ui.theme import apply_theme
 from workbench.worker import Runner
 
@@ -233,7 +233,7 @@ class MainWindow(QMainWindow):
     def export_view(self, path: str, scale: float = EXPORT_SCALE) -> str:
         """Save the current tab as PNG with its caption in the PNG text, atomically."""
         from workbench.io.atomic import write_bytes_atomic
-        from workbench.ui.qt_images import png_bytes
+        from workbench.ui.widgets.qt_images import png_bytes
 
         image = self.render_view(scale)
         caption = getattr(self.current_panel(), "caption", lambda: "")()

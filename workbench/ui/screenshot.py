@@ -48,7 +48,7 @@ def take_screenshot(out, files=None, tab=None, size=(1400, 860), model=None,
         for _ in range(5):
             app.processEvents()
         errors = [text for _, text, is_error in window.status.messages if is_error]
-        from workbench.ui.qt_images import png_bytes
+        from workbench.ui.widgets.qt_images import png_bytes
 
         write_bytes_atomic(out, png_bytes(window.grab()))
         return errors

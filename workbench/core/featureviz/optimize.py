@@ -136,7 +136,7 @@ def visualize(model, objective, config: FeatureVizConfig | None = None, steps: i
         state["step"] = 0
     started, last_yield, first_step = time.perf_counter(), time.perf_counter(), state["step"]
     with Recorder(model, objective) as recorder:
-        for _ in range(steps):
+        for index in range(steps):
             ctx.check()
             image, optimizer = _current(state, config, batch, size, device, seed)
             picture = image.image()
@@ -147,12 +147,13 @@ def visualize(model, objective, config: FeatureVizConfig | None = None, steps: i
             loss.backward()
             optimizer.step()
             state["step"] += 1
+            ctx.progress((index + 1) / steps, f"Feature visualization step {index + 1}/{steps}")
             if config.blur_every and state["step"] % config.blur_every == 0:
                 image.blur(config.blur_sigma)
             now = time.perf_counter()
             due = (now - last_yield >= snapshot_seconds) if snapshot_seconds else \
                 state["step"] % snapshot_every == 0
-            if due or _ == steps - 1:
+            if due or index == steps - 1:
                 last_yield = now
                 rate = (state["step"] - first_step) / max(now - started, 1e-9)
                 yield _snapshot(image, values, loss, state["step"], rate)

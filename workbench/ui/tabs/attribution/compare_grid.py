@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.ui.attribution_jobs import grid_job
-from workbench.ui.overlay_view import OverlayView
+from workbench.ui.tabs.attribution.jobs import grid_job
+from workbench.ui.widgets.overlay_view import OverlayView
 
 CELL_SIZE = 190
 DEFAULT_GRID_METHODS = ("gradcam", "gradcam++", "layercam", "eigencam")

@@ -12,14 +12,14 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
 
-from workbench.ui.class_map import PALETTE
+from workbench.ui.tabs.occlusion.class_map import PALETTE
 
 CONTINUOUS_BINS = 16
 POINT_SIZE = 5
 
 
 def _continuous_colors(count: int) -> list[str]:
-    from workbench.core.colormaps import lookup_table
+    from workbench.io.colormaps import lookup_table
 
     table = lookup_table("viridis", count)
     return ["#" + "".join(f"{int(v):02x}" for v in row) for row in table]

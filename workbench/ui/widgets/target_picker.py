@@ -1,9 +1,11 @@
-"""Pick the target class: click one of the top-k predictions, or search any label."""
+"""Pick a class: click one of the top-k predictions or search any label (:class:`TargetPicker`),
+or type / choose one in a combo (:class:`ClassChooser`)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QCompleter,
     QLineEdit,
     QListWidget,
@@ -80,3 +82,27 @@ class TargetPicker(QWidget):
                    label.lower()]
         if matches:
             self.choose(matches[0])
+
+
+class ClassChooser(QComboBox):
+    """An editable combo of ``index: label`` with a contains-completer."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setEditable(True)
+        self.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.setMinimumContentsLength(12)
+
+    def set_labels(self, labels) -> None:
+        self.clear()
+        entries = [f"{i}: {label}" for i, label in enumerate(labels)]
+        self.addItems(entries)
+        completer = QCompleter(entries, self)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.setCompleter(completer)
+
+    def index_value(self) -> int:
+        head = self.currentText().split(":", 1)[0].strip()
+        return int(head) if head.isdigit() else max(0, self.currentIndex())

@@ -11,7 +11,6 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QCompleter,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
@@ -28,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.ui.adversarial_jobs import (
+from workbench.ui.tabs.adversarial.jobs import (
     apply_patch_job,
     attack_job,
     cam_pair_job,
@@ -37,10 +36,11 @@ from workbench.ui.adversarial_jobs import (
     sweep_job,
     train_patch_job,
 )
-from workbench.ui.image_view import ImageView
-from workbench.ui.overlay_view import OverlayView
-from workbench.ui.panel_base import TaskPanel
-from workbench.ui.param_form import ParamForm
+from workbench.ui.tabs.base import TaskPanel
+from workbench.ui.widgets.image_view import ImageView
+from workbench.ui.widgets.overlay_view import OverlayView
+from workbench.ui.widgets.param_form import ParamForm
+from workbench.ui.widgets.target_picker import ClassChooser
 
 TARGET_MODES = ("untargeted", "class", "least-likely")
 
@@ -52,30 +52,6 @@ def scores_text(scores) -> str:
 def amplify(perturbation: np.ndarray, factor: float) -> np.ndarray:
     """A signed perturbation shown around mid-grey, scaled so that it is visible."""
     return np.clip(0.5 + perturbation * factor, 0.0, 1.0)
-
-
-class ClassChooser(QComboBox):
-    """An editable combo of ``index: label`` with a contains-completer."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setEditable(True)
-        self.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.setMinimumContentsLength(12)
-
-    def set_labels(self, labels) -> None:
-        self.clear()
-        entries = [f"{i}: {label}" for i, label in enumerate(labels)]
-        self.addItems(entries)
-        completer = QCompleter(entries, self)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.setCompleter(completer)
-
-    def index_value(self) -> int:
-        head = self.currentText().split(":", 1)[0].strip()
-        return int(head) if head.isdigit() else max(0, self.currentIndex())
 
 
 class AdversarialPanel(TaskPanel):

@@ -6,8 +6,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QWidget
 from superqt import QLabeledDoubleSlider
 
-from workbench.core.colormaps import COLORMAPS
-from workbench.ui.overlay_view import OverlayStyle
+from workbench.io.colormaps import COLORMAPS
+from workbench.ui.widgets.overlay_view import OverlayStyle
 
 
 def _slider(value: float) -> QLabeledDoubleSlider:

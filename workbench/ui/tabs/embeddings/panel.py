@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.ui.adversarial_panel import ClassChooser
-from workbench.ui.embeddings_jobs import (
+from workbench.ui.tabs.base import TaskPanel
+from workbench.ui.tabs.embeddings.jobs import (
     DatasetSpec,
     build_map_job,
     image_features_job,
@@ -35,11 +35,11 @@ from workbench.ui.embeddings_jobs import (
     thumbnail_job,
     warm_umap_job,
 )
-from workbench.ui.image_view import ImageView
-from workbench.ui.panel_base import TaskPanel
-from workbench.ui.param_form import ParamForm
-from workbench.ui.qt_images import icon_from_array
-from workbench.ui.scatter_map import CONTINUOUS_BINS, ScatterMap
+from workbench.ui.widgets.image_view import ImageView
+from workbench.ui.widgets.param_form import ParamForm
+from workbench.ui.widgets.qt_images import icon_from_array
+from workbench.ui.widgets.scatter_map import CONTINUOUS_BINS, ScatterMap
+from workbench.ui.widgets.target_picker import ClassChooser
 
 SOURCES = (("Opened inputs", "inputs"), ("Folder…", "folder"), ("Video…", "video"),
            ("scikit-learn digits", "digits"))

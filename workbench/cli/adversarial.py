@@ -13,6 +13,7 @@ from fractions import Fraction
 from pathlib import Path
 from types import SimpleNamespace
 
+from workbench.cli.common import progress_context
 from workbench.errors import ImageLoadError, WorkbenchError
 
 LEAST_LIKELY = "least-likely"
@@ -96,7 +97,7 @@ def add_parsers(sub, add_model_options) -> None:
 
 def attack_overrides(method, args) -> dict:
     """``--param`` pairs plus ``--eps`` / ``--steps`` / ``--step-size`` for ``method``."""
-    from workbench.cli import parse_params
+    from workbench.cli.common import parse_params
     from workbench.core.params import describe
 
     overrides = parse_params(method, args.param)
@@ -117,7 +118,7 @@ def class_row(model, probs, index: int) -> dict:
 
 
 def image_model(args):
-    from workbench.cli import load_cli_model
+    from workbench.cli.common import load_cli_model
 
     model = load_cli_model(args)
     if model.kind != "image":
@@ -163,7 +164,8 @@ def cmd_attack(args) -> int:
     image = load_image(args.image)
     model = image_model(args)
     x = model_input(model, image)
-    result = attack(model, x, args.method, target=args.target, params=overrides)
+    with progress_context() as ctx:
+        result = attack(model, x, args.method, target=args.target, params=overrides, ctx=ctx)
     adv = result.adversarial
     save_tensors(args, x, adv)
     before, after = result.probs_before[0], result.probs_after[0]
@@ -270,7 +272,7 @@ def cmd_apply_patch(args) -> int:
 def cmd_patch(args) -> int:
     import torch
 
-    from workbench.cli import parse_params
+    from workbench.cli.common import parse_params
     from workbench.core.adversarial.patch import PatchParams, patch_effect, train_patch
     from workbench.core.params import make
     from workbench.core.preprocess import model_input
@@ -287,7 +289,8 @@ def cmd_patch(args) -> int:
     if not 0 <= args.target < model.num_classes:
         raise WorkbenchError(f"--target {args.target} is outside 0 … {model.num_classes - 1}")
     batch = torch.cat([model_input(model, load_image(p)) for p in paths])
-    result = train_patch(model, batch, args.target, params)
+    with progress_context() as ctx:
+        result = train_patch(model, batch, args.target, params, ctx)
     label = model.label(args.target)
     save_patch(args.out, result.patch, result.mask, args.target,
                f"adversarial patch for '{label}' ({params.shape}, {params.size} px, "

@@ -7,7 +7,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 
-from workbench.ui.image_view import ImageView
+from workbench.ui.widgets.image_view import ImageView
 
 TOOLS = ("brush", "eraser", "rectangle", "lasso", "superpixel")
 MASK_COLOR = (230, 40, 40, 120)

@@ -1,6 +1,6 @@
 """``workbench embed`` and ``workbench neighbors``: the embedding explorer, headless.
 
-``cli.py`` wires these in with ``add_parsers(sub, add_model_options)`` and
+``workbench.cli`` wires these in with ``add_parsers(sub, add_model_options)`` and
 :data:`COMMANDS`.  Never imports Qt.
 """
 
@@ -50,7 +50,7 @@ def _add_common(parser, add_model_options) -> None:
 
 def _features(args, dataset):
     """Load the model (default chosen by dataset) and the dataset's cached features."""
-    from workbench.cli import load_cli_model
+    from workbench.cli.common import load_cli_model
     from workbench.core.embedding import cached_features
 
     if args.batch_size < 0:
@@ -59,8 +59,11 @@ def _features(args, dataset):
         args.model = DIGITS_MODEL if dataset.kind == "digits" else DEFAULT_MODEL
     model = load_cli_model(args)
     start = time.perf_counter()
-    features = cached_features(model, dataset, args.layer, batch_size=args.batch_size,
-                               use_cache=not args.no_cache)
+    from workbench.cli.common import progress_context
+
+    with progress_context() as ctx:
+        features = cached_features(model, dataset, args.layer, ctx=ctx,
+                                   batch_size=args.batch_size, use_cache=not args.no_cache)
     return model, features, time.perf_counter() - start
 
 
@@ -71,14 +74,16 @@ def _skipped(features) -> list[dict]:
 def cmd_embed(args) -> int:
     from dataclasses import asdict
 
-    from workbench.cli import parse_params
+    from workbench.cli.common import parse_params, progress_context
     from workbench.core.embedding import get_reducer, open_dataset, project
 
     reducer = get_reducer(args.method)
     overrides = parse_params(reducer, args.param)
     dataset = open_dataset(args.dataset, every=args.every)
     model, features, feature_s = _features(args, dataset)
-    projection = project(features.features, args.method, overrides, device=model.device)
+    with progress_context() as ctx:
+        projection = project(features.features, args.method, overrides, ctx=ctx,
+                             device=model.device)
     summary = {
         "dataset": args.dataset, "points": len(features), "skipped": _skipped(features),
         "model": model.name, "layer": features.layer,

@@ -26,11 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.ui.channel_mosaic import ChannelMosaic
-from workbench.ui.featviz_jobs import channels_job, examples_job, featviz_job, load_images_job
-from workbench.ui.image_view import ImageView
-from workbench.ui.panel_base import TaskPanel
-from workbench.ui.param_form import ParamForm
+from workbench.ui.tabs.base import TaskPanel
+from workbench.ui.tabs.featviz.channel_mosaic import ChannelMosaic
+from workbench.ui.tabs.featviz.jobs import channels_job, examples_job, featviz_job, load_images_job
+from workbench.ui.widgets.image_view import ImageView
+from workbench.ui.widgets.param_form import ParamForm
 
 OBJECTIVE_KINDS = ("channel", "neuron", "deepdream", "class logit", "class probability")
 MAX_BATCH = 4

@@ -28,15 +28,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.ui.class_map import class_colors, class_image, legend_html
-from workbench.ui.delta_chart import DeltaChart
-from workbench.ui.display_controls import DisplayControls
-from workbench.ui.mask_canvas import TOOLS, MaskCanvas
-from workbench.ui.occlusion_jobs import base_job, paint_job, sweep_job
-from workbench.ui.overlay_view import OverlayView
-from workbench.ui.panel_base import TaskPanel
-from workbench.ui.param_form import ParamForm
-from workbench.ui.target_picker import TargetPicker
+from workbench.ui.tabs.base import TaskPanel
+from workbench.ui.tabs.occlusion.class_map import class_colors, class_image, legend_html
+from workbench.ui.tabs.occlusion.jobs import base_job, paint_job, sweep_job
+from workbench.ui.tabs.occlusion.mask_canvas import TOOLS, MaskCanvas
+from workbench.ui.widgets.charts import DeltaChart
+from workbench.ui.widgets.display_controls import DisplayControls
+from workbench.ui.widgets.overlay_view import OverlayView
+from workbench.ui.widgets.param_form import ParamForm
+from workbench.ui.widgets.target_picker import TargetPicker
 
 REDRAW_MS = 150  # partial sweep results are drawn at most this often
 FILL_CHOICES = ("grey", "mean", "blur", "noise", "black", "inpaint", "level")

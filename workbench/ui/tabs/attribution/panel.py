@@ -22,13 +22,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.ui.attribution_jobs import faithfulness_job, map_job
-from workbench.ui.compare_grid import CompareGrid
-from workbench.ui.display_controls import DisplayControls
-from workbench.ui.overlay_view import OverlayView
-from workbench.ui.panel_base import TaskPanel
-from workbench.ui.param_form import ParamForm
-from workbench.ui.target_picker import TargetPicker
+from workbench.ui.tabs.attribution.compare_grid import CompareGrid
+from workbench.ui.tabs.attribution.jobs import faithfulness_job, map_job
+from workbench.ui.tabs.base import TaskPanel
+from workbench.ui.widgets.display_controls import DisplayControls
+from workbench.ui.widgets.overlay_view import OverlayView
+from workbench.ui.widgets.param_form import ParamForm
+from workbench.ui.widgets.target_picker import TargetPicker
 
 EXPORT_SCALE = 2
 
@@ -290,7 +290,7 @@ class AttributionPanel(TaskPanel):
 
     def export_grid(self, path: str | None = None) -> str | None:
         from workbench.io.atomic import write_bytes_atomic
-        from workbench.ui.qt_images import png_bytes
+        from workbench.ui.widgets.qt_images import png_bytes
 
         path = path or _ask_path(self, "Export grid", "attribution-grid.png", "PNG (*.png)")
         if not path:

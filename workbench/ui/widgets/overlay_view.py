@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from workbench.core.colormaps import lookup_table
+from workbench.io.colormaps import lookup_table
 from workbench.io.overlay import display_values
-from workbench.ui.image_view import ImageView
+from workbench.ui.widgets.image_view import ImageView
 
 
 @dataclass

@@ -7,7 +7,7 @@ import math
 import numpy as np
 from PySide6.QtCore import Signal
 
-from workbench.ui.image_view import ImageView
+from workbench.ui.widgets.image_view import ImageView
 
 GAP = 1
 

@@ -132,6 +132,6 @@ def apply_patch_job(model, image, patch, mask, position, scale, angle, ctx):
 
 
 def load_images_job(paths, ctx):
-    from workbench.ui.featviz_jobs import load_images_job as load
+    from workbench.ui.tabs.featviz.jobs import load_images_job as load
 
     return load(paths, ctx)

@@ -84,7 +84,7 @@ def cmd_featviz(args) -> int:
     import numpy as np
     import torch
 
-    from workbench.cli import load_cli_model
+    from workbench.cli.common import load_cli_model, progress_context
     from workbench.core.featureviz import FeatureVizConfig, evaluate, run_to_end
     from workbench.core.featureviz.parameterization import make_image
     from workbench.io.export import save_png
@@ -98,8 +98,10 @@ def cmd_featviz(args) -> int:
     first = make_image(args.parameterization, args.batch, args.size, model.device, args.seed,
                        init).image().detach()
     start_value = evaluate(model, objective, first)
-    last = run_to_end(model, objective, config=config, steps=args.steps, batch=args.batch,
-                      size=args.size, seed=args.seed, init=init, snapshot_every=args.steps)
+    with progress_context() as ctx:
+        last = run_to_end(model, objective, config=config, steps=args.steps, batch=args.batch,
+                          size=args.size, seed=args.seed, init=init, snapshot_every=args.steps,
+                          ctx=ctx)
     end_value = evaluate(model, objective, torch.from_numpy(last.images).permute(0, 3, 1, 2))
     meta = recipe(model, objective, args)
     if args.out:

@@ -1,0 +1,133 @@
+"""What every command shares: model options, parameters, outputs, progress, errors."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from workbench.errors import WorkbenchError
+
+OUTPUT_OPTIONS = ("out", "save_map", "save_input", "save_grid", "save_adv", "save")
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is a single line."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("model")
+    group.add_argument("--model", default="efficientnet_lite0",
+                       help="built-in or torchvision name (NAME:random for random weights), "
+                            "or a checkpoint file (default: efficientnet_lite0)")
+    group.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps")
+    group.add_argument("--download", action="store_true",
+                       help="allow downloading torchvision weights that are not cached")
+    group.add_argument("--trust", action="store_true",
+                       help="allow unpickling a whole-model checkpoint (runs code from the file)")
+    group.add_argument("--arch", help="torchvision architecture of a state-dict checkpoint")
+    group.add_argument("--num-classes", type=int, help="classes of a state-dict checkpoint")
+    group.add_argument("--labels", help="labels file for a checkpoint, one per line")
+    group.add_argument("--input-size", type=int, default=224,
+                       help="input size of a checkpoint model (default 224)")
+
+
+def parse_params(method, pairs: list[str]) -> dict:
+    """``["samples=50", ...]`` → typed overrides for ``method``'s parameter dataclass."""
+    from workbench.core.params import describe
+
+    infos = {info.name: info for info in describe(method.params_cls)}
+    values = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        name = name.strip().replace("-", "_")
+        if not sep or name not in infos:
+            known = ", ".join(infos) or "none"
+            raise WorkbenchError(f"--param {pair}: {method.name} parameters are: {known}")
+        kind = infos[name].kind
+        try:
+            values[name] = (text.lower() in ("1", "true", "yes")) if kind is bool else kind(text)
+        except ValueError:
+            raise WorkbenchError(f"--param {pair}: {name} must be a {kind.__name__}") from None
+    return values
+
+
+def checkpoint_options(args):
+    from workbench.core.models.checkpoint import CheckpointOptions
+
+    return CheckpointOptions(arch=args.arch, num_classes=args.num_classes,
+                             labels_file=args.labels, trust=args.trust,
+                             input_size=args.input_size)
+
+
+def load_cli_model(args):
+    from workbench.core.models import load_model
+
+    return load_model(args.model, device=args.device, download=args.download,
+                      checkpoint=checkpoint_options(args))
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise WorkbenchError(f"--size must look like 1400x860, not '{text}'") from None
+    if not (200 <= width <= 8000 and 200 <= height <= 8000):
+        raise WorkbenchError(f"--size {text} is outside 200x200 … 8000x8000")
+    return width, height
+
+
+def check_outputs(args) -> None:
+    """Refuse to replace an existing output file unless ``--overwrite`` was given."""
+    for name in OUTPUT_OPTIONS:
+        path = getattr(args, name, None)
+        if isinstance(path, str) and path and os.path.exists(path) and not args.overwrite:
+            raise WorkbenchError(f"'{path}' already exists; pass --overwrite to replace it")
+
+
+class TerminalProgress:
+    """Progress of a slow command on stderr, only when stderr is a terminal: one line
+    rewritten in place (``label  42 %  message``), cleared when the command ends."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._last = ""
+
+    def __call__(self, fraction: float, message: str = "") -> None:
+        if not self.enabled:
+            return
+        line = f"{fraction:4.0%}  {message}"[:78]
+        if line != self._last:
+            self.stream.write("\r" + line.ljust(len(self._last)))
+            self.stream.flush()
+            self._last = line
+
+    def close(self) -> None:
+        if self.enabled and self._last:
+            self.stream.write("\r" + " " * len(self._last) + "\r")
+            self.stream.flush()
+            self._last = ""
+
+
+def progress_context():
+    """A :class:`~workbench.core.jobs.PlainContext` that reports on the terminal; call
+    ``ctx.close()`` when done (``with`` works too)."""
+    from workbench.core.jobs import PlainContext
+
+    class _Context(PlainContext):
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *_exc):
+            self.close()
+            return False
+
+        def close(self):
+            printer.close()
+
+    printer = TerminalProgress()
+    return _Context(on_progress=printer)

@@ -1,0 +1,1 @@
+"""The featviz tab."""
