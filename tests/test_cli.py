@@ -133,7 +133,20 @@ def test_occlusion_grid_json_and_overlay(tmp_path, capsys):
     values = np.load(grid)
     assert values.shape == (4, 4) and values.dtype == np.float32
     assert summary["min_prob"] == pytest.approx(float(values.min()))
-    assert "window 56" in Image.open(out).text["Caption"]
+    figure = Image.open(out)
+    assert "window = 56" in figure.text["Caption"] and "Occlusion" in figure.text["Title"]
+    assert json.loads(figure.text["Provenance"])["params"]["stride"] == 56
+    assert summary["map_units"] == "drop in p(Egyptian cat)" and "warning" not in summary
+
+
+def test_a_constant_map_warns_instead_of_a_silent_blank(tmp_path, capsys):
+    from workbench.cli import common
+
+    summary = common.map_summary(np.zeros((224, 224), np.float32), "attribution value")
+    assert summary["warning"] == "the map is constant (attribution value = 0 everywhere)"
+    common.warn(summary)
+    assert "warning: the map is constant" in capsys.readouterr().err
+    assert "warning" not in common.map_summary(np.eye(4, dtype=np.float32), "value")
 
 
 def test_occlude_with_a_painted_mask(tmp_path, capsys):

@@ -1,5 +1,6 @@
 """The Attribution tab driven as a user would: method, layer, class, display, cancel, grid."""
 
+import json
 import threading
 
 import numpy as np
@@ -44,12 +45,16 @@ def test_display_changes_do_not_recompute(qtbot, panel):
     panel.display.opacity.setValue(0.9)
     panel.display.colormap.setCurrentText("viridis")
     panel.display.threshold.setValue(0.5)
-    panel.display.normalized.setChecked(False)
+    panel.display.scaling.setCurrentIndex(panel.display.scaling.findData("raw"))
     assert panel.view.overlay.opacity() == pytest.approx(0.9)
     lut = panel.view.overlay.lut
     assert lut[0, 3] == 0 and lut[255, 3] == 255  # below threshold: transparent
     assert panel.runner.is_idle() and panel.result is result
     assert panel.runner._ids is jobs_before
+    bar = panel.view.colorbar
+    assert bar.isVisible() and bar.scale.scaling == "raw" and bar.scale.low == 0.0
+    assert bar.scale.high == pytest.approx(float(result.heat.max()))
+    assert bar.scale.units == "attribution value" and bar.threshold == pytest.approx(0.5)
 
 
 def test_method_layer_and_class_choices(qtbot, panel):
@@ -57,7 +62,8 @@ def test_method_layer_and_class_choices(qtbot, panel):
     qtbot.waitUntil(lambda: panel.result.method == "layercam", timeout=TIMEOUT)
     choose(panel.layer_combo, "_blocks.10")
     qtbot.waitUntil(lambda: panel.result.layer == "_blocks.10", timeout=TIMEOUT)
-    assert panel.state.layer == "_blocks.10"  # the Model dock follows
+    featviz = panel.window_.panel("Feature visualization")
+    assert featviz.layer.currentData() != "_blocks.10"  # each tab keeps its own layer
     before = panel.result.heat.copy()
     tiger = [i for i in range(panel.targets.top_list.count())
              if panel.targets.top_list.item(i).text().startswith("tiger cat")][0]
@@ -79,11 +85,14 @@ def test_parameter_form_reaches_the_method(qtbot, panel):
     assert panel.layer_combo.isEnabled() is False
 
 
-def test_stop_cancels_a_slow_method(qtbot, panel):
+def test_slow_methods_wait_for_run_and_stop_cancels(qtbot, panel):
     result = panel.result
     started = threading.Event()
     panel.runner.started.connect(lambda _id: started.set())
     choose(panel.method_combo, "scorecam")  # 1280 channels: many seconds on a CPU
+    assert panel.is_slow() and "press Run" in panel.estimate.text()
+    assert panel.runner.is_idle() and not started.is_set()  # picking it started nothing
+    panel.run_button.click()
     qtbot.waitUntil(started.is_set, timeout=TIMEOUT)
     panel.stop_button.click()
     qtbot.waitUntil(lambda: panel.view.title.text() == "stopped", timeout=TIMEOUT)
@@ -95,9 +104,13 @@ def test_faithfulness_and_exports(qtbot, panel, tmp_path):
     panel.score_faithfulness()
     qtbot.waitUntil(lambda: panel.score is not None, timeout=TIMEOUT)
     assert "deletion AUC" in panel.score_label.text()
-    overlay = panel.export_overlay(str(tmp_path / "overlay.png"))
-    image = Image.open(overlay)
-    assert image.size == (448, 448) and "Grad-CAM" in image.text["Caption"]
+    figure = Image.open(panel.export_figure(str(tmp_path / "figure.png")))
+    assert figure.width > 560 and "Grad-CAM" in figure.text["Title"]
+    assert "efficientnet_lite0" in figure.text["Caption"]
+    assert json.loads(figure.text["Provenance"])["layer"] == "_act1"
+    svg = (tmp_path / "figure.svg").read_text() if panel.export_figure(
+        str(tmp_path / "figure.svg")) else ""
+    assert "<metadata>" in svg and "Grad-CAM" in svg
     raw = np.load(panel.export_map(str(tmp_path / "map.npy")))
     assert raw.dtype == np.float32 and raw.shape == (224, 224)
     np.testing.assert_array_equal(raw, panel.result.heat)
@@ -123,6 +136,36 @@ def test_comparison_grid_fills_progressively(qtbot, panel, tmp_path):
     assert len(grid.filled) == 5  # 2 CAMs × 2 layers + saliency once
     assert len(partials) == 5
     assert all(0 <= cell.deletion_auc <= 1 for cell in grid.filled.values())
-    caption = grid.cells[(0, 0)][1].text()
-    assert caption.startswith("del ") and "ins" in caption
-    assert Image.open(panel.export_grid(str(tmp_path / "grid.png"))).width > 300
+    captions = [caption.text() for _view, caption in grid.cells.values()]
+    assert any(c.startswith("del ") and "ins" in c for c in captions)
+    assert sum("most faithful" in c for c in captions) == 1
+    assert "Egyptian cat" in grid.status.text() and "★" in grid.status.text()
+    for view, _caption in grid.cells.values():  # the whole grid fits the view
+        assert view.canvas.width() >= 96
+    figure = Image.open(panel.export_figure(str(tmp_path / "grid.png")))
+    assert figure.width > 1000 and "Comparison grid" in figure.text["Title"]
+
+
+def test_two_classes_side_by_side(qtbot, panel):
+    panel.views.setCurrentIndex(2)
+    page = panel.classes
+    assert page.first.index_value() == panel.result.top[0].index
+    page.second.setCurrentIndex(panel.result.top[1].index)
+    page.compute_button.click()
+    qtbot.waitUntil(lambda: len(page.results) == 2, timeout=TIMEOUT)
+    first, second = page.results
+    assert first.target != second.target and not np.allclose(first.heat, second.heat)
+    assert all(view.colorbar.isVisible() for view in page.views)
+    assert first.label in page.views[0].title.text()
+
+
+def test_a_constant_map_is_shown_with_a_warning(qtbot):
+    from workbench.ui.widgets.overlay_view import OverlayView
+
+    view = OverlayView()
+    qtbot.addWidget(view)
+    view.set_image(np.zeros((8, 8, 3), np.float32))
+    view.set_map(np.zeros((8, 8), np.float32), units="attribution value")
+    assert not view.warning.isHidden() and "constant" in view.warning.text()
+    view.set_map(np.eye(8, dtype=np.float32))
+    assert view.warning.isHidden() and not view.colorbar.isHidden()

@@ -65,9 +65,28 @@ def test_colouring_lasso_and_exports(qtbot, panel, tmp_path):
     panel.export_csv(str(csv))
     lines = csv.read_text().splitlines()
     assert lines[0] == "x,y,label,label_name,path" and len(lines) == 1798
-    assert Image.open(panel.export_png(str(tmp_path / "map.png"))).width == 2000
-    assert "<svg" in (tmp_path / "map.svg").read_text() if panel.export_svg(
-        str(tmp_path / "map.svg")) else False
+    assert panel.colorbar.isVisible() and not panel.legend.isVisible()  # p(class): a bar
+    assert panel.status.text().endswith("coloured by p(0)")
+    panel.colour_by.setCurrentText("label")
+    assert panel.status.text().endswith("coloured by label")  # never a stale colouring
+    assert [name for _i, name, _c, _n in panel.legend.entries] == [str(d) for d in range(10)]
+    figure = Image.open(panel.export_figure(str(tmp_path / "map.png")))
+    assert "PCA" in figure.text["Title"] and "digits_lenet" in figure.text["Caption"]
+    aspect = panel.map.view_aspect()
+    assert figure.height / figure.width < max(1.4, aspect * 1.6)  # the map's aspect, titled
+    svg = panel.export_figure(str(tmp_path / "map.svg"))
+    assert "<svg" in (tmp_path / "map.svg").read_text() and svg
+
+
+def test_many_classes_get_distinct_colours_and_a_note(qtbot, panel):
+    coords = np.random.default_rng(0).normal(size=(240, 2))
+    entries = panel.map.set_points(coords, np.arange(240) % 24, [f"class {i}" for i in range(24)])
+    colours = [colour for _i, _name, colour, _n in entries]
+    assert len(set(colours)) == 24
+    panel.legend.set_entries(entries)
+    assert panel.legend.list.count() == 24 and not panel.legend.note.isVisible()
+    panel.legend.set_entries([(i, f"c{i}", "#000000", 1) for i in range(40)])
+    assert "hard to tell apart" in panel.legend.note.text()
 
 
 @pytest.mark.parametrize("method", ["pca", "umap"])

@@ -58,10 +58,13 @@ def test_switch_model_and_layer(qtbot, window):
     qtbot.waitUntil(lambda: window.state.model.name == "digits_lenet", timeout=TIMEOUT)
     window.inputs.list.setCurrentRow(1 + 7)  # "digit 7"
     wait_for_prediction(qtbot, window, "7")
-    assert window.state.layer == "relu2"
+    attribution, featviz = window.panel("Attribution"), window.panel("Feature visualization")
+    assert attribution.current_layer() == "relu2"
+    window.tabs.setCurrentWidget(attribution)
     conv1 = dock.tree.topLevelItem(0)
-    dock.tree.setCurrentItem(conv1)
-    assert window.state.layer == "conv1"
+    dock.tree.setCurrentItem(conv1)  # the dock's choice goes to the tab in front, only
+    assert attribution.current_layer() == "conv1" and featviz.current_layer() == "relu2"
+    qtbot.waitUntil(window.is_settled, timeout=TIMEOUT)
 
 
 def test_uncached_weights_ask_and_fall_back_to_random(qtbot, window, tmp_path, monkeypatch):

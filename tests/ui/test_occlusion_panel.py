@@ -125,10 +125,10 @@ def test_sweep_fills_and_stop_keeps_what_was_done(qtbot, panel, tmp_path):
     panel.run_sweep()
     qtbot.waitUntil(lambda: panel.sweep_status.text().startswith("done"), timeout=TIMEOUT)
     assert panel.sweep.target_prob.shape == (4, 4) and panel.sweep.done == 16
-    assert "Egyptian cat" in panel.legend.text()
+    assert any(name == "Egyptian cat" for _i, name, _c, _n in panel.legend.entries)
     grid = np.load(panel.export_grid(str(tmp_path / "grid.npy")))
     assert grid.shape == (4, 4) and grid.dtype == np.float32
-    assert panel.export_overlay(str(tmp_path / "overlay.png"))
+    assert panel.export_figure(str(tmp_path / "figure.png"))
 
     panel.sweep_form.editors["window"].setValue(16)
     panel.sweep_form.editors["stride"].setValue(2)
@@ -140,3 +140,25 @@ def test_sweep_fills_and_stop_keeps_what_was_done(qtbot, panel, tmp_path):
     kept = panel.sweep
     assert 0 < kept.done < kept.total
     assert np.isfinite(kept.target_prob).sum() == kept.done
+
+
+def test_every_sweep_map_puts_a_window_where_it_was_applied(qtbot, panel):
+    """Window 48 / stride 8: window (i, j) is centred at i·8 + 24 in all three maps."""
+    panel.modes.setCurrentIndex(1)
+    panel.sweep_form.editors["window"].setValue(48)
+    panel.sweep_form.editors["stride"].setValue(8)
+    panel.sweep_form.editors["batch_size"].setValue(64)
+    panel.run_sweep()
+    qtbot.waitUntil(lambda: panel.sweep_status.text().startswith("done"), timeout=TIMEOUT)
+    rows = (224 - 48) // 8 + 1
+    assert panel.sweep.target_prob.shape == (rows, rows)
+    for view in (panel.drop_view, panel.class_view, panel.winner_view):
+        item = view.overlay
+        assert item.image.shape[:2] == (rows, rows)
+        for i, j in ((0, 0), (5, 11), (rows - 1, rows - 1)):
+            centre = item.mapToView(QPointF(j + 0.5, i + 0.5))  # where cell (i, j) is drawn
+            assert (centre.x(), centre.y()) == (pytest.approx(j * 8 + 24),
+                                                pytest.approx(i * 8 + 24))
+        corner = item.mapToView(QPointF(0, 0))
+        assert (corner.x(), corner.y()) == (pytest.approx(20), pytest.approx(20))
+    assert panel.drop_view.colorbar.isVisible() and panel.winner_view.colorbar.isVisible()

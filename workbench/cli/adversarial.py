@@ -136,16 +136,20 @@ def save_tensors(args, x, adv) -> None:
         save_npy_atomic(args.save_adv, adv.detach().cpu().numpy().astype("float32"))
 
 
-def eight_bit_check(model, args, adv, caption: str):
-    """Pixels as an 8-bit file holds them: the saved PNG reloaded, or rounded in memory."""
+def eight_bit_check(model, args, adv, x, caption: str):
+    """Pixels as an 8-bit file holds them (each level chosen toward the original, so the
+    file keeps the budget): the saved PNG reloaded, or the same levels in memory."""
+    import numpy as np
+
     from workbench.core.adversarial import quantize_8bit
     from workbench.core.preprocess import model_input, to_image
     from workbench.io.export import save_png
     from workbench.io.images import load_image
 
+    levels = quantize_8bit(adv, x)
     if not args.out:
-        return quantize_8bit(adv), "8-bit in memory"
-    save_png(args.out, to_image(adv), {"Caption": caption})
+        return levels, "8-bit in memory"
+    save_png(args.out, np.round(to_image(levels) * 255.0).astype(np.uint8), {"Caption": caption})
     return model_input(model, load_image(args.out)), "png"
 
 
@@ -171,7 +175,7 @@ def cmd_attack(args) -> int:
     before, after = result.probs_before[0], result.probs_after[0]
     caption = (f"{method.title} adversarial example, L∞ {result.linf[0] * 255:.2f}/255, "
                f"L2 {result.l2[0]:.3f}; {model.caption()}")
-    stored, source = eight_bit_check(model, args, adv, caption)
+    stored, source = eight_bit_check(model, args, adv, x, caption)
     logits = forward(model, stored)
     goal = Goal(result.targets, result.targeted, result.source)
     probs = logits.softmax(1)[0]

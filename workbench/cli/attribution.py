@@ -36,11 +36,10 @@ def cmd_cam(args) -> int:
 
     from workbench.core.attribution import attribute, faithfulness, get_method
     from workbench.core.preprocess import model_input, to_image
+    from workbench.core.provenance import provenance
     from workbench.io.atomic import save_npy_atomic
     from workbench.io.colormaps import COLORMAPS
-    from workbench.io.export import save_png
     from workbench.io.images import load_image
-    from workbench.io.overlay import overlay
 
     method = get_method(args.method)
     overrides = common.parse_params(method, args.param)
@@ -65,11 +64,15 @@ def cmd_cam(args) -> int:
         save_npy_atomic(args.save_map, heat)
     if args.save_input:
         save_npy_atomic(args.save_input, x.detach().cpu().numpy().astype("float32"))
+    summary.update(common.map_summary(heat, "attribution value"))
     if args.out:
         frame = heat if heat.ndim == 2 else heat[0]
-        caption = f"{method.title} of '{model.label(target)}' at {result.layer or 'input'}; " \
-                  f"{model.caption()}"
-        save_png(args.out, overlay(to_image(x), frame, args.colormap), {"Caption": caption})
+        title = (f"{method.title} of '{model.label(target)}' (class {target}) at "
+                 f"{result.layer or 'the input'}")
+        record = provenance(model, method.title, result.layer, overrides, image=args.image)
+        common.save_map_figure(args.out, to_image(x), frame, title, "attribution value",
+                               record, args.colormap)
+    common.warn(summary)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:

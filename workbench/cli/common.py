@@ -131,3 +131,36 @@ def progress_context():
 
     printer = TerminalProgress()
     return _Context(on_progress=printer)
+
+
+def save_map_figure(path, picture, heat, title: str, units: str, record: dict,
+                    colormap: str = "inferno") -> dict:
+    """Write ``heat`` over ``picture`` as a figure (title, colour bar, provenance caption in
+    the picture and the file) and return what the JSON summary reports about the map."""
+    from workbench.core.provenance import caption
+    from workbench.io.figure import FigurePanel, metadata_of, render_figure, save_figure
+    from workbench.io.overlay import color_scale, overlay
+
+    scale = color_scale(heat, colormap, units)
+    panel = FigurePanel(overlay(picture, heat, colormap, units=units), "", scale,
+                        note=scale.warning())
+    text = caption(record)
+    save_figure(path, render_figure([panel], title, text), metadata_of(title, text, record))
+    return map_summary(heat, units)
+
+
+def map_summary(heat, units: str) -> dict:
+    """The map's range and, when it has nothing to show, a plain warning."""
+    from workbench.io.overlay import color_scale
+
+    raw = color_scale(heat, units=units)
+    summary = {"map_range": [raw.low, raw.high], "map_units": units}
+    if raw.warning():
+        summary["warning"] = raw.warning()
+    return summary
+
+
+def warn(summary: dict) -> None:
+    """Print a summary's warning on stderr (the JSON keeps it too)."""
+    if summary.get("warning"):
+        print(f"workbench: warning: {summary['warning']}", file=sys.stderr)

@@ -134,14 +134,18 @@ def _save_embedding(path, features, projection) -> None:
 
 
 def _save_map(path, features, projection, model) -> None:
-    from workbench.io.export import save_png
-    from workbench.io.scatter import render_scatter
+    from workbench.core.provenance import caption, provenance
+    from workbench.io.figure import metadata_of, render_figure, save_figure
+    from workbench.io.scatter import scatter_panel
 
-    title = f"{projection.method.upper()} of {features.layer} features, {model.name}"
-    image = render_scatter(projection.coords, features.labels, features.label_names,
-                           title=title)
-    caption = f"{title}; {len(features)} points; params {projection.params}; {model.caption()}"
-    save_png(path, image, {"Caption": caption})
+    title = (f"{projection.method.upper()} of {features.layer} features: "
+             f"{len(features)} points, {model.name}")
+    params = vars(projection.params) if projection.params is not None else {}
+    record = provenance(model, projection.method, features.layer, params,
+                        points=len(features))
+    panel = scatter_panel(projection.coords, features.labels, features.label_names)
+    text = caption(record)
+    save_figure(path, render_figure([panel], title, text), metadata_of(title, text, record))
 
 
 def _print_embed(summary: dict, as_json: bool) -> None:

@@ -38,10 +38,9 @@ def cmd_occlusion(args) -> int:
     from workbench.core.occlusion import OcclusionParams, occlusion_map, parse_fill
     from workbench.core.params import validate
     from workbench.core.preprocess import model_input, to_image
+    from workbench.core.provenance import provenance
     from workbench.io.atomic import save_npy_atomic
-    from workbench.io.export import save_png
     from workbench.io.images import load_image
-    from workbench.io.overlay import overlay
 
     fill = parse_fill(args.fill)
     params = OcclusionParams(window=args.window, stride=args.stride, batch_size=args.batch_size)
@@ -55,17 +54,23 @@ def cmd_occlusion(args) -> int:
         save_npy_atomic(args.save_grid, result.target_prob.astype(np.float32))
     if args.save_input:
         save_npy_atomic(args.save_input, x.detach().cpu().numpy().astype("float32"))
+    label = model.label(result.target)
     if args.out:
-        caption = (f"Occlusion of '{model.label(result.target)}', window {params.window}, "
-                   f"stride {params.stride}, fill {fill}; {model.caption()}")
-        save_png(args.out, overlay(to_image(x), result.pixel_map()), {"Caption": caption})
+        record = provenance(model, "occlusion sweep", None,
+                            {"window": params.window, "stride": params.stride, "fill": fill},
+                            image=args.image, target=label)
+        common.save_map_figure(args.out, to_image(x), result.pixel_map(),
+                               f"Occlusion: drop in p({label}) with each window hidden",
+                               f"drop in p({label})", record)
     summary = {
         "target": result.target, "label": model.label(result.target),
         "base_prob": float(result.base_probs[result.target]),
         "grid_shape": list(result.target_prob.shape), "window": params.window,
         "stride": params.stride, "fill": fill, "min_prob": float(np.min(result.target_prob)),
         "max_drop": float(np.max(result.drop)),
+        **common.map_summary(result.drop, f"drop in p({label})"),
     }
+    common.warn(summary)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:

@@ -16,10 +16,33 @@ from typing import Any
 
 from workbench.errors import InputError
 
+# Words (and units) for the short names parameters keep in code and on the command line.
+LABELS = {
+    "lr": "learning rate", "learning_rate": "learning rate", "l1": "L1 penalty",
+    "l2": "L2 penalty", "tv": "total-variation penalty", "eps": "budget ε",
+    "step_size": "step size", "c": "trade-off c", "kappa": "confidence margin κ",
+    "pad": "padding", "jitter": "jitter", "rotate": "rotation", "scale": "scale",
+    "blur_every": "blur every", "blur_sigma": "blur width σ", "n_neighbors": "neighbours",
+    "min_dist": "minimum distance", "pca_dims": "PCA dimensions first", "n_epochs": "epochs",
+    "max_channels": "channels used", "discard_ratio": "discard ratio",
+    "head_fusion": "head fusion", "batch_size": "batch size", "min_scale": "smallest scale",
+    "max_scale": "largest scale", "max_angle": "largest rotation", "preview_every":
+    "preview every", "search_steps": "search rounds", "early_stop": "stop early",
+    "random_start": "random start", "decay": "momentum decay μ", "parameterization":
+    "image representation", "deletion_fill": "deletion fill", "insertion_start":
+    "insertion start",
+}
+UNITS = {"pad": "px", "jitter": "px", "rotate": "°", "max_angle": "°", "blur_sigma": "px",
+         "window": "px", "stride": "px", "size": "px", "blur_every": "steps",
+         "preview_every": "steps", "scale": "±", "noise": "of the range"}
 
-def param(default, *, low=None, high=None, choices=None, help: str = "", step=None):
-    """A dataclass field with UI/CLI metadata."""
-    meta = {"low": low, "high": high, "choices": choices, "help": help, "step": step}
+
+def param(default, *, low=None, high=None, choices=None, help: str = "", step=None,
+          label: str = "", unit: str = ""):
+    """A dataclass field with UI/CLI metadata (``label`` and ``unit`` default to
+    :data:`LABELS` and :data:`UNITS` by the field's name)."""
+    meta = {"low": low, "high": high, "choices": choices, "help": help, "step": step,
+            "label": label, "unit": unit}
     return dataclasses.field(default=default, metadata=meta)
 
 
@@ -33,6 +56,8 @@ class ParamInfo:
     choices: tuple | None = None
     help: str = ""
     step: Any = None
+    label: str = ""
+    unit: str = ""
 
     @property
     def flag(self) -> str:
@@ -48,8 +73,10 @@ def describe(params_cls) -> list[ParamInfo]:
         kind = type(f.default)
         meta = f.metadata
         choices = tuple(meta["choices"]) if meta.get("choices") else None
+        label = meta.get("label") or LABELS.get(f.name) or f.name.replace("_", " ")
+        unit = meta.get("unit") or UNITS.get(f.name, "")
         rows.append(ParamInfo(f.name, kind, f.default, meta.get("low"), meta.get("high"),
-                              choices, meta.get("help", ""), meta.get("step")))
+                              choices, meta.get("help", ""), meta.get("step"), label, unit))
     return rows
 
 

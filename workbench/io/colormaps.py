@@ -42,3 +42,15 @@ def colorize(values: np.ndarray, name: str) -> np.ndarray:
     table = lookup_table(name).astype(np.float32) / 255.0
     index = np.clip(np.nan_to_num(values) * 255.0 + 0.5, 0, 255).astype(np.int64)
     return table[index]
+
+
+def relative_luminance(rgb: np.ndarray) -> np.ndarray:
+    """WCAG relative luminance of sRGB colours ``(..., 3)`` in 0…255."""
+    c = np.asarray(rgb, dtype=np.float64) / 255.0
+    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return linear @ np.array([0.2126, 0.7152, 0.0722])
+
+
+def contrast_ratio(a, b) -> np.ndarray:
+    la, lb = relative_luminance(a), relative_luminance(b)
+    return (np.maximum(la, lb) + 0.05) / (np.minimum(la, lb) + 0.05)

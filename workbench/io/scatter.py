@@ -1,84 +1,66 @@
-"""A 2-D map as a PNG-ready scatter plot, drawn with Pillow only (no matplotlib, no Qt).
+"""A 2-D map as a figure: the points drawn with Pillow (no matplotlib, no Qt) at the map's
+aspect, with a title, the legend beside it and the provenance caption
+(:mod:`workbench.io.figure`), the same for the window and the command line.
 
-Points are coloured by label (Tableau's categorical palette; unknown labels grey),
-drawn in a fixed shuffled order so no class hides the others, with a legend.
+Points are coloured by label with :func:`workbench.io.palette.categorical` (unknown labels
+grey), drawn in a fixed shuffled order so no class hides the others.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
-PALETTE = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-    "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94",
-    "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5",
-)
-UNKNOWN = (120, 120, 120)
-MARGIN = 24
-LEGEND_ROWS = 20
+from workbench.io.palette import UNKNOWN, categorical, hex_to_rgb, palette_note
+
+LONG_SIDE = 1600
+INSET = 16
 
 
-def _rgb(hex_colour: str) -> tuple[int, int, int]:
-    return tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
-
-
-def label_colours(labels) -> np.ndarray:
-    """``(N, 3)`` uint8 colours; label ``-1`` is grey, labels past 20 repeat the palette."""
+def label_colours(labels, count: int | None = None) -> np.ndarray:
+    """``(N, 3)`` uint8 colours; label ``-1`` is grey."""
     labels = np.asarray(labels, dtype=np.int64)
-    table = np.array([_rgb(c) for c in PALETTE], dtype=np.uint8)
-    colours = table[np.where(labels >= 0, labels, 0) % len(PALETTE)]
-    colours[labels < 0] = UNKNOWN
+    count = int(labels.max()) + 1 if count is None and labels.size and labels.max() >= 0 \
+        else (count or 1)
+    table = np.array([hex_to_rgb(c) for c in categorical(max(1, count))], dtype=np.uint8)
+    colours = table[np.clip(labels, 0, len(table) - 1)]
+    colours[labels < 0] = hex_to_rgb(UNKNOWN)
     return colours
 
 
-def _font(size: int):
-    try:
-        return ImageFont.load_default(size=size)
-    except TypeError:  # Pillow without FreeType
-        return ImageFont.load_default()
-
-
-def _to_pixels(coords: np.ndarray, box: tuple[int, int, int, int], inset: int = 8) -> np.ndarray:
-    left, top, right, bottom = box[0] + inset, box[1] + inset, box[2] - inset, box[3] - inset
+def _to_pixels(coords: np.ndarray, width: int, height: int) -> np.ndarray:
     low, high = coords.min(axis=0), coords.max(axis=0)
     span = np.where(high - low > 0, high - low, 1.0)
     unit = (coords - low) / span
-    x = left + unit[:, 0] * (right - left)
-    y = bottom - unit[:, 1] * (bottom - top)
+    x = INSET + unit[:, 0] * (width - 2 * INSET)
+    y = height - INSET - unit[:, 1] * (height - 2 * INSET)
     return np.stack([x, y], axis=1)
 
 
-def render_scatter(coords, labels=None, label_names=None, size=(1000, 760), radius=None,
-                   title: str = "") -> np.ndarray:
+def render_scatter(coords, labels=None, aspect: float | None = None, radius=None,
+                   colours: np.ndarray | None = None, dark: bool = False) -> np.ndarray:
     """Draw ``coords`` ``(N, 2)`` as an ``(H, W, 3)`` uint8 image.
 
-    Parameters
-    ----------
-    labels
-        ``(N,)`` label indices (``-1``: unknown); ``None``: all unknown.
-    label_names
-        Names for the legend; without names (or labels) there is no legend.
-    radius
-        Point radius in pixels (default: smaller for larger maps).
+    ``aspect`` is height / width (default: the data's own); the long side is
+    :data:`LONG_SIDE` px.  ``colours`` ``(N, 3)`` overrides the label colours.
     """
     coords = np.asarray(coords, dtype=np.float64)
     n = coords.shape[0]
     labels = np.full(n, -1) if labels is None else np.asarray(labels, dtype=np.int64)
-    width, height = size
-    legend = _legend_entries(labels, label_names)
-    legend_width = 150 if legend else 0
-    image = Image.new("RGB", (width, height), "white")
+    if aspect is None:
+        span = np.ptp(coords, axis=0) if n else np.ones(2)
+        aspect = float(span[1] / span[0]) if span[0] > 0 else 1.0
+    aspect = float(np.clip(aspect, 0.3, 3.0))
+    width, height = (LONG_SIDE, int(LONG_SIDE * aspect)) if aspect <= 1 else \
+        (int(LONG_SIDE / aspect), LONG_SIDE)
+    image = Image.new("RGB", (width, height), (30, 31, 34) if dark else (255, 255, 255))
     draw = ImageDraw.Draw(image)
-    top = MARGIN + (22 if title else 0)
-    box = (MARGIN, top, width - MARGIN - legend_width, height - MARGIN)
-    draw.rectangle(box, outline=(210, 210, 210))
-    if title:
-        draw.text((MARGIN, MARGIN - 4), title, fill=(30, 30, 30), font=_font(15))
-    r = radius or (3.0 if n < 2000 else 2.0 if n < 20000 else 1.2)
+    draw.rectangle((0, 0, width - 1, height - 1), outline=(90, 90, 90) if dark else
+                   (210, 210, 210))
+    r = radius or (4.0 if n < 2000 else 3.0 if n < 20000 else 1.8)
     if n:
-        _draw_points(draw, _to_pixels(coords, box), label_colours(labels), r)
-    _draw_legend(draw, legend, (width - legend_width - MARGIN // 2 + 10, top))
+        colours = label_colours(labels) if colours is None else np.asarray(colours)
+        _draw_points(draw, _to_pixels(coords, width, height), colours, r)
     return np.asarray(image)
 
 
@@ -89,24 +71,29 @@ def _draw_points(draw, xy: np.ndarray, colours: np.ndarray, r: float) -> None:
         draw.ellipse((x - r, y - r, x + r, y + r), fill=tuple(int(c) for c in colours[i]))
 
 
-def _legend_entries(labels: np.ndarray, names) -> list[tuple[str, tuple]]:
+def legend_entries(labels, names) -> list[tuple[str, tuple[int, int, int]]]:
+    """``(name (count), colour)`` for the labels present, as the figure's legend."""
+    labels = np.asarray(labels, dtype=np.int64)
     if not names:
         return []
-    present = sorted({int(v) for v in labels if v >= 0})
-    entries = [(str(names[v]) if v < len(names) else f"class {v}",
-                tuple(int(c) for c in label_colours([v])[0])) for v in present]
+    table = categorical(len(names))
+    present, counts = np.unique(labels[labels >= 0], return_counts=True)
+    entries = [(f"{names[v] if v < len(names) else f'class {v}'} ({c})",
+                hex_to_rgb(table[v] if v < len(table) else UNKNOWN))
+               for v, c in zip(present.tolist(), counts.tolist(), strict=True)]
     if (labels < 0).any():
-        entries.append(("unlabelled", UNKNOWN))
-    if len(entries) > LEGEND_ROWS:
-        entries = entries[: LEGEND_ROWS - 1] + [(f"… {len(entries) - LEGEND_ROWS + 1} more",
-                                                 (255, 255, 255))]
+        entries.append((f"unlabelled ({int((labels < 0).sum())})", hex_to_rgb(UNKNOWN)))
     return entries
 
 
-def _draw_legend(draw, entries, origin) -> None:
-    x, y = origin
-    font = _font(13)
-    for text, colour in entries:
-        draw.rectangle((x, y + 3, x + 10, y + 13), fill=colour)
-        draw.text((x + 16, y), text[:18], fill=(30, 30, 30), font=font)
-        y += 20
+def scatter_panel(coords, labels, names, aspect=None, dark=False, colours=None,
+                  entries=None):
+    """The map as a :class:`~workbench.io.figure.FigurePanel` with its legend."""
+    from workbench.io.figure import FigurePanel
+
+    picture = render_scatter(coords, labels if colours is None else None, aspect,
+                             colours=colours if colours is not None else (
+                                 label_colours(labels, len(names)) if names else None),
+                             dark=dark)
+    entries = legend_entries(labels, names) if entries is None else entries
+    return FigurePanel(picture, "", legend=entries, note=palette_note(len(entries)))

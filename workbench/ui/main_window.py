@@ -27,6 +27,7 @@ from workbench.worker import Runner
 DEFAULT_MODEL = "efficientnet_lite0"
 EXPORT_SCALE = 2.0
 SHUTDOWN_TIMEOUT_S = 1.5
+LAYOUT_VERSION = 2  # docks both on the left; a layout saved by an older version is not restored
 
 
 def digits_samples_job(ctx):
@@ -57,7 +58,8 @@ class MainWindow(QMainWindow):
         self.inputs = InputsDock(self.state, self.io_runner, self)
         self.model_dock = ModelDock(self.state, self.runner, self)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.inputs)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.model_dock)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.model_dock)
+        self.splitDockWidget(self.inputs, self.model_dock, Qt.Orientation.Vertical)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("taskTabs")
         self.panels = [PredictPanel(self.state, self.runner),
@@ -70,6 +72,8 @@ class MainWindow(QMainWindow):
         for panel in self.panels:
             self.tabs.addTab(panel, panel.title)
         self.setCentralWidget(self.tabs)
+        self.model_dock.layer_activated.connect(self._layer_from_dock)
+        self.tabs.currentChanged.connect(lambda _i: self._show_tab_layer())
         self.status = JobStatus(self.statusBar())
         self.status.attach(self.runner)
         self.status.attach(self.io_runner)
@@ -95,6 +99,16 @@ class MainWindow(QMainWindow):
     def _freeze_after_model(self, model) -> None:
         if model is not None:
             QTimer.singleShot(0, collector().freeze)
+            QTimer.singleShot(0, self, self._widen_model_dock)
+
+    def _widen_model_dock(self) -> None:
+        """A new model's layer tree: widen the docks if its columns do not fit (never
+        narrows what the user chose)."""
+        self.model_dock.fit_columns()
+        needed = self.model_dock.needed_width()
+        if self.model_dock.width() < needed:
+            self.resizeDocks([self.inputs, self.model_dock], [needed, needed],
+                             Qt.Orientation.Horizontal)
 
     def _start(self) -> None:
         if self._closed:
@@ -103,6 +117,8 @@ class MainWindow(QMainWindow):
 
         umap_process.enable()  # UMAP's numba must not hold this window's interpreter lock
         self.started = True
+        if not self._persist or self.settings.value("windowState") is None:
+            self._dock_sizes()
         self.model_dock.refresh_catalogue()
         self.model_dock.load(str(self._startup_model))
         files = self._startup_files
@@ -112,12 +128,25 @@ class MainWindow(QMainWindow):
             files = [str(sample_path(DEFAULT_SAMPLE))]
         self.inputs.add_paths(files, select=True)
 
+    def _dock_sizes(self) -> None:
+        """Both docks on the left, one column as wide as the layer tree's first three
+        columns; the tabs take the rest of the window."""
+        self.model_dock.fit_columns()
+        width = max(26 * self.fontMetrics().averageCharWidth() + 120,
+                    self.model_dock.needed_width())
+        self.resizeDocks([self.inputs, self.model_dock], [width, width],
+                         Qt.Orientation.Horizontal)
+        third = max(160, self.height() // 3)
+        self.resizeDocks([self.inputs, self.model_dock], [third, 2 * third],
+                         Qt.Orientation.Vertical)
+
     def _restore(self, restore: bool) -> None:
         s = self.settings
-        self.resize(1280, 800)
+        self.resize(1400, 860)
+        self._dock_sizes()
         if restore and s.value("geometry") is not None:
             self.restoreGeometry(s.value("geometry"))
-            self.restoreState(s.value("windowState"))
+            self.restoreState(s.value("windowState"), LAYOUT_VERSION)
         self.dark_action.setChecked(restore and read_bool(s, "dark", False))
         self.presentation_action.setChecked(restore and read_bool(s, "presentation", False))
         self._apply_theme()
@@ -132,7 +161,7 @@ class MainWindow(QMainWindow):
     def _save(self) -> None:
         s = self.settings
         s.setValue("geometry", self.saveGeometry())
-        s.setValue("windowState", self.saveState())
+        s.setValue("windowState", self.saveState(LAYOUT_VERSION))
         s.setValue("dark", self.dark_action.isChecked())
         s.setValue("presentation", self.presentation_action.isChecked())
         s.setValue("tab", self.tabs.currentIndex())
@@ -152,6 +181,9 @@ class MainWindow(QMainWindow):
         self._fill_samples_menu()
         file_menu.addSeparator()
         self._action(file_menu, "&Export current view…", self.export_dialog, "Ctrl+E")
+        self.caption_action = self._action(file_menu, "&Caption in exported figures",
+                                           self._set_figure_captions, checkable=True)
+        self.caption_action.setChecked(True)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         edit = self.menuBar().addMenu("&Edit")
@@ -212,6 +244,17 @@ class MainWindow(QMainWindow):
         self.io_runner.submit(digits_samples_job, name="Loading digits", on_finished=add,
                               on_error=self.state.error)
 
+    def _layer_from_dock(self, name: str) -> None:
+        """A layer clicked in the Model dock goes to the tab in front, if it picks layers."""
+        choose = getattr(self.current_panel(), "choose_layer", None)
+        if choose is not None:
+            choose(name)
+
+    def _show_tab_layer(self) -> None:
+        current = getattr(self.current_panel(), "current_layer", None)
+        if current is not None:
+            self.model_dock.show_layer(current())
+
     def panel(self, title: str):
         """The task tab called ``title``."""
         return next(p for p in self.panels if p.title == title)
@@ -251,17 +294,25 @@ class MainWindow(QMainWindow):
             except Exception as exc:  # noqa: BLE001 - reported, never fatal
                 self.state.error(f"Cannot save {path}: {exc}")
 
+    def _set_figure_captions(self) -> None:
+        for panel in self.panels:
+            panel.caption_in_figures = self.caption_action.isChecked()
+
     def about(self) -> None:
         QMessageBox.about(self, "About Workbench",
                           f"Workbench {__version__}\nAn interpretability workbench for PyTorch "
                           "vision models.")
 
     def _apply_theme(self) -> None:
-        dark = self.dark_action.isChecked()
-        apply_theme(QApplication.instance(), dark, self.presentation_action.isChecked())
-        for panel in self.panels:
-            if hasattr(panel, "set_dark"):
-                panel.set_dark(dark)
+        """Switch theme and font without changing the window's size (larger fonts must not
+        grow it: the layouts fit the size the user chose)."""
+        size = self.size()
+        apply_theme(QApplication.instance(), self.dark_action.isChecked(),
+                    self.presentation_action.isChecked())
+        if self.isVisible() and not (self.isMaximized() or self.isFullScreen()):
+            QApplication.processEvents()
+            self.resize(size)
+            QTimer.singleShot(0, self, self._widen_model_dock)  # once the tree has its new font
 
     # ----------------------------------------------------------------- shutdown
     def _jobs_running(self) -> bool:

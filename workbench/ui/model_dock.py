@@ -37,6 +37,19 @@ def format_count(n: int) -> str:
     return str(n)
 
 
+def layout_tip(layer) -> str:
+    from workbench.core.models.layout import CHANNELS_LAST, TOKENS
+
+    grid = "×".join(map(str, layer.grid))
+    if layer.layout == CHANNELS_LAST:
+        return f"channels-last: {layer.channels} channels on a {grid} grid"
+    if layer.layout == TOKENS:
+        return f"tokens: {layer.channels} channels on a {grid} grid"
+    if layer.layout is None and layer.output_shape and len(layer.output_shape) > 2:
+        return "layout unknown: maps and channel pictures cannot be drawn from this layer"
+    return ""
+
+
 def load_job(spec, device, download, options, ctx):
     """Worker job: load a model; a question for the user comes back as a result, not an error."""
     from workbench.core.models import load_model
@@ -94,7 +107,8 @@ class ModelDock(QDockWidget):
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.tree = QTreeWidget()
         self.tree.setObjectName("layerTree")
-        self.tree.setHeaderLabels(["Layer", "Type", "Output", "Params"])
+        self.tree.setHeaderLabels(["Layer", "Output", "Params", "Type"])
+        self.tree.setToolTip("click a layer to use it in the tab in front")
         self.tree.setAlternatingRowColors(True)
         self.tree.currentItemChanged.connect(self._on_layer_item)
         form = QFormLayout()
@@ -108,7 +122,6 @@ class ModelDock(QDockWidget):
         layout.addWidget(self.tree, 1)
         self.setWidget(body)
         state.model_changed.connect(self._show_model)
-        state.layer_changed.connect(self._select_layer)
 
     # --------------------------------------------------------------- catalogue
     def refresh_catalogue(self) -> None:
@@ -261,20 +274,35 @@ class ModelDock(QDockWidget):
             parent_name = layer.name.rpartition(".")[0]
             parent = items.get(parent_name, self.tree.invisibleRootItem())
             shape = "×".join(map(str, layer.output_shape[1:])) if layer.output_shape else "–"
-            item = QTreeWidgetItem(parent, [layer.name.rpartition(".")[2], layer.type_name, shape,
-                                            format_count(layer.num_params)])
+            item = QTreeWidgetItem(parent, [layer.name.rpartition(".")[2], shape,
+                                            format_count(layer.num_params), layer.type_name])
             item.setData(0, NAME_ROLE, layer.name)
             item.setToolTip(0, layer.name)
+            item.setToolTip(1, layout_tip(layer))
             if layer.name == model.default_cam_layer:
                 item.setText(0, item.text(0) + "  ★")
                 item.setToolTip(0, f"{layer.name} — default layer for class activation maps")
                 for column in range(4):
                     item.setFont(column, bold)
             items[layer.name] = item
-        self.tree.setColumnWidth(0, 190)
-        for column in (1, 2):
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Layer, Output and Params fit the dock; Type, last, takes what is left."""
+        for column in (0, 1, 2):
             self.tree.resizeColumnToContents(column)
-        self._select_layer(self.state.layer)
+        limit = 12 * self.tree.fontMetrics().averageCharWidth() + 40
+        self.tree.setColumnWidth(0, min(self.tree.columnWidth(0), limit))
+
+    def needed_width(self) -> int:
+        """Dock width that shows Layer, Output and Params whole."""
+        columns = sum(self.tree.columnWidth(c) for c in (0, 1, 2))
+        bar = self.tree.verticalScrollBar().sizeHint().width()
+        return columns + bar + 2 * self.tree.frameWidth() + 24
+
+    def show_layer(self, name: str | None) -> None:
+        """Highlight the layer the tab in front uses."""
+        self._select_layer(name)
 
     def _select_layer(self, name: str) -> None:
         items = self.tree.findItems("*", Qt.MatchFlag.MatchWildcard | Qt.MatchFlag.MatchRecursive)
@@ -288,6 +316,4 @@ class ModelDock(QDockWidget):
 
     def _on_layer_item(self, current, _previous) -> None:
         if current is not None:
-            name = current.data(0, NAME_ROLE)
-            self.state.set_layer(name)
-            self.layer_activated.emit(name)
+            self.layer_activated.emit(current.data(0, NAME_ROLE))

@@ -1,4 +1,5 @@
-"""The state panels share: the loaded model, the current image and the chosen layer."""
+"""The state panels share: the loaded model and the current image (each tab keeps its own
+layer)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ class AppState(QObject):
     model_changed = Signal(object)  # LoadedModel | None
     model_loading = Signal(str)  # spec being loaded
     image_changed = Signal(object)  # np.ndarray | None
-    layer_changed = Signal(str)
     message = Signal(str, bool)  # text, is_error
 
     def __init__(self, parent: QObject | None = None):
@@ -26,24 +26,15 @@ class AppState(QObject):
         self.image: np.ndarray | None = None
         self.image_name = ""
         self.image_path = ""
-        self.layer = ""
 
     def set_model(self, model) -> None:
         self.model = model
         self.model_spec = model.name if model is not None else ""
-        self.layer = model.default_cam_layer or "" if model is not None else ""
         self.model_changed.emit(model)
-        if model is not None:
-            self.layer_changed.emit(self.layer)
 
     def set_image(self, image: np.ndarray | None, name: str = "", path: str = "") -> None:
         self.image, self.image_name, self.image_path = image, name, path
         self.image_changed.emit(image)
-
-    def set_layer(self, name: str) -> None:
-        if name != self.layer:
-            self.layer = name
-            self.layer_changed.emit(name)
 
     def info(self, text: str) -> None:
         self.message.emit(text, False)

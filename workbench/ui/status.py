@@ -1,15 +1,39 @@
-"""Status-bar widget: the running job's name and progress, a Cancel button, and messages."""
+"""Status-bar widget: the running job's name and progress, a Cancel button, the latest
+message, and the log of every message.
+
+An error stays until the next success (a finished job or an informative message) or
+until it is older than :data:`ERROR_SECONDS`; every message is kept in the log
+(*Messages* button) with its time.  Colours come from the palette, so they follow the
+theme.
+"""
 
 from __future__ import annotations
 
 import time
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QProgressBar,
+    QPushButton,
+    QStatusBar,
+    QVBoxLayout,
+    QWidget,
+)
 from superqt import QElidingLabel
 
-ERROR_STYLE = "color: #d03030; font-weight: bold;"
+from workbench.ui.theme import current_theme, message_colors, theme_signals
+
 MESSAGE_SECONDS = 12
+ERROR_SECONDS = 60
+ERROR_READ_SECONDS = 3
+LOG_LIMIT = 500
 
 
 class JobStatus(QWidget):
@@ -26,10 +50,15 @@ class JobStatus(QWidget):
         self.progress.setTextVisible(False)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("cancelJob")
+        self.cancel_button.setToolTip("stop the running job (what it finished so far is kept)")
         self.cancel_button.clicked.connect(self.cancel_running)
+        self.log_button = QPushButton("Messages")
+        self.log_button.setObjectName("messageLog")
+        self.log_button.setToolTip("every message of this session, with its time")
+        self.log_button.clicked.connect(self.show_log)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.label, self.progress, self.cancel_button):
+        for widget in (self.label, self.progress, self.cancel_button, self.log_button):
             layout.addWidget(widget)
         self.message = QElidingLabel("")
         self.message.setObjectName("statusMessage")
@@ -37,13 +66,16 @@ class JobStatus(QWidget):
         status_bar.addPermanentWidget(self)
         self._clear = QTimer(self, singleShot=True, timeout=self._clear_message)
         self.messages: list[tuple[float, str, bool]] = []
+        self.showing_error = False
+        theme_signals.changed.connect(self._on_theme)
         self._set_running(None)
 
     def attach(self, runner) -> None:
         self._runners.append(runner)
         runner.started.connect(lambda job_id, r=runner: self._on_started(r, job_id))
         runner.progressed.connect(self._on_progress)
-        for signal in (runner.finished, runner.errored, runner.cancelled):
+        runner.finished.connect(self._on_finished)
+        for signal in (runner.errored, runner.cancelled):
             signal.connect(self._refresh)
 
     def cancel_running(self) -> None:
@@ -55,14 +87,54 @@ class JobStatus(QWidget):
 
     def show_message(self, text: str, error: bool = False) -> None:
         self.messages.append((time.time(), text, error))
+        del self.messages[:-LOG_LIMIT]
+        self.log_button.setText(f"Messages ({len(self.messages)})")
         self.message.setText(text)
         self.message.setToolTip(text)
-        self.message.setStyleSheet(ERROR_STYLE if error else "")
-        self._clear.start(MESSAGE_SECONDS * 1000 * (2 if error else 1))
+        self.showing_error = error
+        self._colour()
+        self._clear.start((ERROR_SECONDS if error else MESSAGE_SECONDS) * 1000)
+
+    def _on_theme(self, _theme) -> None:
+        self._colour()
+
+    def _colour(self) -> None:
+        palette = QApplication.palette()  # the theme's, not the one set for the last message
+        base = palette.color(QPalette.ColorRole.WindowText)
+        color = message_colors(current_theme().dark)["error"] if self.showing_error else base
+        palette.setColor(QPalette.ColorRole.WindowText, color)
+        self.message.setPalette(palette)
+        font = self.message.font()
+        font.setBold(self.showing_error)
+        self.message.setFont(font)
 
     def _clear_message(self) -> None:
         self.message.setText("")
-        self.message.setStyleSheet("")
+        self.showing_error = False
+        self._colour()
+
+    def _on_finished(self, *_args) -> None:
+        """The next success clears an error the user has had time to read (the log keeps
+        it); a job finishing in the same instant does not."""
+        if self.showing_error and time.time() - self.messages[-1][0] >= ERROR_READ_SECONDS:
+            self._clear_message()
+        self._refresh()
+
+    def show_log(self) -> QDialog:
+        dialog = QDialog(self.window())
+        dialog.setWindowTitle("Messages")
+        entries = QListWidget()
+        for stamp, text, error in reversed(self.messages):
+            entries.addItem(f"{time.strftime('%H:%M:%S', time.localtime(stamp))}  "
+                            f"{'error: ' if error else ''}{text}")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(dialog.reject)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(entries)
+        layout.addWidget(buttons)
+        dialog.resize(640, 360)
+        dialog.show()
+        return dialog
 
     def _on_started(self, runner, job_id: int) -> None:
         job = runner.running_job()

@@ -13,7 +13,7 @@ from workbench.core.occlusion import (
     parse_fill,
     predict_masked,
 )
-from workbench.core.occlusion.sliding import spread
+from workbench.core.occlusion.sliding import grid_rect, tiles
 from workbench.core.preprocess import to_pixels
 from workbench.errors import InputError
 
@@ -102,10 +102,26 @@ def test_window_larger_than_input():
         occlusion_map(small_model(), torch.rand(1, 3, 18, 18), params=OcclusionParams(window=40))
 
 
-def test_spread_averages_overlapping_windows():
-    values = np.array([[1.0, 3.0]], dtype=np.float32)
-    out = spread(values, window=4, stride=2, size=(4, 7))
-    np.testing.assert_allclose(out[0, :7], [1, 1, 2, 2, 3, 3, 0])
+def test_each_window_is_drawn_centred_where_it_was_applied():
+    """Window 48 / stride 8 at 224 px: window (0, 0) covers pixels 0–48, so its tile is
+    centred at 24 (not stretched over the image); tiles of neighbours touch."""
+    rows = (224 - 48) // 8 + 1
+    assert grid_rect((rows, rows), 48, 8) == (20.0, 20.0, rows * 8, rows * 8)
+    values = np.arange(rows * rows, dtype=np.float32).reshape(rows, rows)
+    out = tiles(values, 48, 8, (224, 224))
+    for i, j in ((0, 0), (3, 7), (rows - 1, rows - 1)):
+        centre = (i * 8 + 24, j * 8 + 24)
+        assert out[centre] == values[i, j]
+        assert out[i * 8 + 20, j * 8 + 20] == values[i, j]  # the tile's first pixel
+        assert out[i * 8 + 27, j * 8 + 27] == values[i, j]  # and its last
+    assert np.isnan(out[:20]).all() and np.isnan(out[:, 204:]).all()  # no window there
+
+
+def test_uncomputed_windows_stay_transparent():
+    values = np.array([[1.0, np.nan]], dtype=np.float32)
+    out = tiles(values, window=4, stride=2, size=(4, 7))
+    np.testing.assert_allclose(out[1, 1:3], [1, 1])
+    assert np.isnan(out[1, 3:5]).all()
 
 
 def test_empty_mask_changes_nothing():

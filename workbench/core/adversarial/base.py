@@ -283,9 +283,21 @@ def clip_pixels(x: torch.Tensor) -> torch.Tensor:
     return x.clamp(0.0, 1.0)
 
 
-def quantize_8bit(x: torch.Tensor) -> torch.Tensor:
-    """Round pixels to the 256 levels an 8-bit image file can store."""
-    return torch.round(x.clamp(0.0, 1.0) * 255.0) / 255.0
+def quantize_8bit(x: torch.Tensor, toward: torch.Tensor | None = None) -> torch.Tensor:
+    """Pixels on the 256 levels an 8-bit image file can store.
+
+    Plain rounding can step past the budget (a pixel 8/255 away becomes 8.5/255 away when
+    the original sits between levels); with ``toward`` (the original) each pixel takes
+    the level on either side of it that is nearer the original, so the stored
+    perturbation is never larger than the one found, in L∞ or L2.
+    """
+    levels = x.clamp(0.0, 1.0) * 255.0
+    if toward is None:
+        return torch.round(levels) / 255.0
+    low, high = torch.floor(levels), torch.ceil(levels)
+    origin = toward.clamp(0.0, 1.0) * 255.0
+    nearer = torch.where((low - origin).abs() <= (high - origin).abs(), low, high)
+    return nearer / 255.0
 
 
 def generator_for(x: torch.Tensor, seed: int) -> torch.Generator:

@@ -50,6 +50,11 @@ class Method:
     needs_layer = True  # False for maps taken at the input (saliency, IG, rollout)
     supports_video = True
 
+    def passes(self, model, layer, params) -> float:
+        """About how many forward passes of one image this method costs (a backward pass
+        counts as two): what the window uses to estimate its time."""
+        return 3.0
+
     def __call__(self, model, x, targets=None, layer=None, params=None, ctx=None):
         """Compute maps for ``x``; ``targets`` default to each input's top-1 class."""
         ctx = ctx or PlainContext()

@@ -14,6 +14,9 @@ class GuidedGradCam(Method):
     title = "Guided Grad-CAM"
     paper = "https://arxiv.org/abs/1610.02391"
 
+    def passes(self, model, layer, params) -> float:
+        return 6.0
+
     def compute(self, model, x, targets, layer, params, ctx):
         cam = GradCam().compute(model, x, targets, layer, None, ctx)
         ctx.check()

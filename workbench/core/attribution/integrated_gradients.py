@@ -49,6 +49,9 @@ class IntegratedGradients(Method):
     title = "Integrated Gradients"
     paper = "https://arxiv.org/abs/1703.01365"
     params_cls = IntegratedGradientsParams
+
+    def passes(self, model, layer, params) -> float:
+        return 3.0 * params.steps
     needs_layer = False
 
     def compute(self, model, x, targets, layer, params, ctx):

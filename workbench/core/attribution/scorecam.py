@@ -39,6 +39,12 @@ class ScoreCam(CamMethod):
     params_cls = ScoreCamParams
     uses_gradients = False
 
+    def passes(self, model, layer, params) -> float:
+        channels = model.layer_info(layer).channels if layer else 0
+        if params.max_channels:
+            channels = min(channels, params.max_channels)
+        return 1.0 + channels
+
     def compute(self, model, x, targets, layer, params, ctx) -> AttributionResult:
         activation, _, logits, targets = self.forward_backward(model, x, targets, layer)
         grid = to_grid(activation, model.layer_info(layer))

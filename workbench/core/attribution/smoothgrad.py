@@ -29,6 +29,9 @@ class SmoothGrad(Method):
     title = "SmoothGrad"
     paper = "https://arxiv.org/abs/1706.03825"
     params_cls = SmoothGradParams
+
+    def passes(self, model, layer, params) -> float:
+        return 3.0 * params.samples
     needs_layer = False
 
     def compute(self, model, x, targets, layer, params, ctx):

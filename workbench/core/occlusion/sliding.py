@@ -4,6 +4,11 @@ Window ``(i, j)`` covers rows ``i·stride … i·stride + window`` and columns
 likewise, at the model-input resolution.  Only windows that fit entirely
 inside the image are used (those that would cross the border are omitted),
 so there are ``(H − window) // stride + 1`` rows of positions.
+
+Drawn as a map, window ``(i, j)``'s value fills the ``stride × stride`` tile centred
+where the window was applied (centre ``i·stride + window/2``): neighbouring tiles
+touch, and every map of a sweep (drop, most probable class, its probability) puts
+each window at the same place (:meth:`OcclusionResult.grid_rect`).
 """
 
 from __future__ import annotations
@@ -61,10 +66,16 @@ class OcclusionResult:
         """How much hiding each window lowers the target's probability."""
         return self.base_probs[self.target] - self.target_prob
 
+    def grid_rect(self) -> tuple[float, float, float, float]:
+        """Where the ``(rows, cols)`` grid is drawn over the input, as ``(x, y, width,
+        height)`` in pixels: cell ``(i, j)`` is the tile centred at the window's centre."""
+        return grid_rect(self.target_prob.shape, self.window, self.stride)
+
     def pixel_map(self, values: np.ndarray | None = None) -> np.ndarray:
-        """Per-position values spread over the input: each pixel averages the windows over it."""
+        """Per-position values as an ``(H, W)`` map at the input resolution: each window's
+        tile (see :meth:`grid_rect`); NaN where no window was (or is yet) computed."""
         values = self.drop if values is None else values
-        return spread(values, self.window, self.stride, self.input_size)
+        return tiles(values, self.window, self.stride, self.input_size)
 
 
 def grid_shape(size: tuple[int, int], window: int, stride: int) -> tuple[int, int]:
@@ -74,31 +85,27 @@ def grid_shape(size: tuple[int, int], window: int, stride: int) -> tuple[int, in
     return (h - window) // stride + 1, (w - window) // stride + 1
 
 
-def spread(values: np.ndarray, window: int, stride: int, size) -> np.ndarray:
-    """``(rows, cols)`` → ``(H, W)``: mean of the windows covering each pixel (0 if none).
-
-    Plain numpy (the GUI thread draws partial sweeps with it and must not queue behind
-    the worker's torch threads): each window's value is an impulse at its top-left
-    corner, and a box sum over ``window × window`` (from cumulative sums) adds up the
-    windows over every pixel — a few array passes instead of a loop over windows.
-    """
-    values = np.asarray(values, dtype=np.float64)
-    known = np.isfinite(values)
-    rows, cols = np.nonzero(known)
-    totals = np.zeros(tuple(size), np.float64)
-    counts = np.zeros(tuple(size), np.float64)
-    totals[rows * stride, cols * stride] = values[rows, cols]
-    counts[rows * stride, cols * stride] = 1.0
-    total, count = _box_sums(totals, window), _box_sums(counts, window)
-    mean = np.divide(total, count, out=np.zeros_like(total), where=count > 0.5)
-    return mean.astype(np.float32)
+def grid_rect(shape, window: int, stride: int) -> tuple[float, float, float, float]:
+    rows, cols = shape
+    offset = window / 2 - stride / 2
+    return (offset, offset, cols * stride, rows * stride)
 
 
-def _box_sums(impulses: np.ndarray, window: int) -> np.ndarray:
-    """Each pixel's sum of ``impulses`` in the ``window × window`` box ending at it."""
-    cumulative = np.pad(impulses.cumsum(axis=0).cumsum(axis=1), ((window, 0), (window, 0)))
-    w = window
-    return cumulative[w:, w:] - cumulative[:-w, w:] - cumulative[w:, :-w] + cumulative[:-w, :-w]
+def tiles(values: np.ndarray, window: int, stride: int, size) -> np.ndarray:
+    """``(rows, cols)`` → ``(H, W)``: each value on its window's centred ``stride`` tile,
+    NaN elsewhere (plain numpy: the GUI thread draws partial sweeps with it)."""
+    values = np.asarray(values, dtype=np.float32)
+    h, w = size
+    x0, y0, width, height = grid_rect(values.shape, window, stride)
+    rows = np.floor((np.arange(h) + 0.5 - y0) / stride).astype(np.int64)
+    cols = np.floor((np.arange(w) + 0.5 - x0) / stride).astype(np.int64)
+    inside_r = (rows >= 0) & (rows < values.shape[0])
+    inside_c = (cols >= 0) & (cols < values.shape[1])
+    out = np.full((h, w), np.nan, np.float32)
+    grid = values[np.clip(rows, 0, values.shape[0] - 1)][:, np.clip(cols, 0, values.shape[1] - 1)]
+    keep = inside_r[:, None] & inside_c[None, :]
+    out[keep] = grid[keep]
+    return out
 
 
 def window_masks(positions, window, stride, size, device) -> torch.Tensor:

@@ -1,9 +1,20 @@
-"""What every task tab shares: compute only when visible, refresh when shown."""
+"""What every task tab shares: compute only when visible, refresh when shown, the views /
+controls layout with a column that fits its contents, the theme, shortcuts and figure
+exports."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QFileDialog, QScrollArea, QSplitter, QStyle, QVBoxLayout, QWidget
+from shiboken6 import isValid
+
+from workbench.ui.theme import style_all_plots, theme_signals
+
+RUN_KEYS = "Ctrl+Return"
+STOP_KEYS = "Esc"
+EXPORT_KEYS = "Ctrl+Shift+E"
+FIGURE_FILTER = "PNG image (*.png);;SVG image (*.svg)"
 
 
 class TaskPanel(QWidget):
@@ -16,6 +27,9 @@ class TaskPanel(QWidget):
         super().__init__(parent)
         self.state, self.runner = state, runner
         self._dirty = False
+        self._column: QScrollArea | None = None
+        self.caption_in_figures = True  # the window's File menu switches it
+        theme_signals.changed.connect(self._on_theme)
 
     def request_refresh(self, *_args) -> None:
         if self.isVisible():
@@ -33,30 +47,89 @@ class TaskPanel(QWidget):
     def refresh_now(self) -> None:
         raise NotImplementedError
 
-    def lay_out(self, views: QWidget, controls: QWidget, sizes=(650, 330)) -> QScrollArea:
-        """The tab's layout: its views on the left, its controls in a scrolling column on
-        the right, split by a handle the user can drag; returns the column."""
+    # ------------------------------------------------------------------ layout
+    def lay_out(self, views: QWidget, controls: QWidget) -> QScrollArea:
+        """The tab's layout: its views on the left, its controls in a column on the right
+        that scrolls only up and down and is always as wide as its contents; the views
+        take the rest (a handle between them can be dragged)."""
         column = QScrollArea()
         column.setWidgetResizable(True)
+        column.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         column.setWidget(controls)
-        column.setMinimumWidth(220)
+        controls.installEventFilter(self)  # its layout changed (fonts, pages): refit
+        self._column = column
         splitter = QSplitter()
+        splitter.setChildrenCollapsible(False)
         splitter.addWidget(views)
         splitter.addWidget(column)
-        splitter.setSizes(list(sizes))
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 0)
+        self._fit_column()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(splitter)
         return column
 
-    def set_dark(self, dark: bool) -> None:
-        """Re-style every pyqtgraph view and plot inside the panel for the theme."""
-        import pyqtgraph as pg
+    def eventFilter(self, watched, event):  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.LayoutRequest and self._column_alive() \
+                and watched is self._column.widget():
+            self._fit_column()
+        return super().eventFilter(watched, event)
 
-        from workbench.ui.theme import style_plot
+    def _column_alive(self) -> bool:
+        return self._column is not None and isValid(self._column)
 
-        for view in self.findChildren(pg.GraphicsView):
-            style_plot(view, dark)
+    def _fit_column(self) -> None:
+        """The column's width follows its contents (fonts change with the theme)."""
+        if not self._column_alive():
+            return
+        column = self._column
+        bar = column.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        width = column.widget().minimumSizeHint().width() + bar + 2 * column.frameWidth() + 8
+        column.setMinimumWidth(width)
+
+    # ------------------------------------------------------------------- theme
+    def _on_theme(self, theme) -> None:
+        style_all_plots(self)
+        QTimer.singleShot(0, self, self._fit_column)  # once the widgets have their new font
+        self.on_theme(theme)
+
+    def on_theme(self, theme) -> None:
+        """Subclasses redraw what they painted themselves."""
+
+    # --------------------------------------------------------------- shortcuts
+    def add_shortcuts(self, run=None, stop=None, export=None) -> None:
+        """Ctrl+Return runs, Esc stops, Ctrl+Shift+E exports the figure — in this tab only;
+        the buttons' tooltips name the keys."""
+        for keys, button in ((RUN_KEYS, run), (STOP_KEYS, stop), (EXPORT_KEYS, export)):
+            if button is None:
+                continue
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(button.click)
+            tip = button.toolTip()
+            button.setToolTip((tip + "\n" if tip else "") + f"Shortcut: {keys}")
+
+    # ------------------------------------------------------------------ export
+    def ask_figure_path(self, default: str) -> str:
+        path, chosen = QFileDialog.getSaveFileName(self, "Export figure", default, FIGURE_FILTER)
+        if path and not path.lower().endswith((".png", ".svg")):
+            path += ".svg" if "svg" in chosen.lower() else ".png"
+        return path
+
+    def write_figure(self, path: str, panels, title: str, record: dict) -> str:
+        """Render ``panels`` (``FigurePanel``) under ``title`` with the provenance ``record``
+        as the caption (in the picture when asked, always in the file's metadata)."""
+        from workbench.core.provenance import caption
+        from workbench.io.figure import metadata_of, render_figure, save_figure
+        from workbench.ui.theme import current_theme
+
+        text = caption(record) if record else ""
+        figure = render_figure(panels, title, text if self.caption_in_figures else "",
+                               dark=current_theme().dark)
+        save_figure(path, figure, metadata_of(title, text, record))
+        self.state.info(f"Saved {path}")
+        return path
 
     def caption(self) -> str:
         return ""

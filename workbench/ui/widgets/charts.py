@@ -1,18 +1,44 @@
 """Bar charts of class probabilities: top-k (:class:`TopKChart`) and top-k after an edit
-with the unedited probability outlined (:class:`DeltaChart`)."""
+with the unedited probability outlined (:class:`DeltaChart`).
+
+Both follow the theme (colours and the application font, so presentation mode enlarges
+them) and redraw on every theme change; the labels written after the bars always fit,
+and the axis ticks are spaced by their pixel width so they never run together.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtGui import QColor, QFontMetrics
+from PySide6.QtWidgets import QApplication
 
-from workbench.ui.theme import plot_colors
+from workbench.ui.theme import current_theme, style_plot, theme_signals
+
+NEUTRAL_DELTA = 0.0005  # changes below 0.05 % are "no change", not a red −0.0 %
+LABEL_LIMIT = 28
+TICK_STEPS = (1, 2, 5, 10, 20, 25, 50, 100)
 
 
-class TopKChart(pg.PlotWidget):
-    """Horizontal bars, best class on top, probability written at the end of each bar."""
+def readable_on(color: str) -> str:
+    """Black or white, whichever reads better on ``color`` (WCAG contrast)."""
+    from workbench.io.colormaps import contrast_ratio
 
-    def __init__(self, dark: bool = False):
+    rgb = QColor(color)
+    fill = np.array([rgb.red(), rgb.green(), rgb.blue()])
+    black = contrast_ratio(fill, np.array([17, 17, 17]))
+    white = contrast_ratio(fill, np.array([255, 255, 255]))
+    return "#111111" if black >= white else "#ffffff"
+
+
+def short_label(label: str, limit: int = LABEL_LIMIT) -> str:
+    return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+class _BarChart(pg.PlotWidget):
+    """Horizontal bars, best class on top; ``_draw`` adds the bars and their labels."""
+
+    def __init__(self):
         super().__init__()
         self.setMinimumWidth(160)
         self.setMouseEnabled(x=False, y=False)
@@ -25,12 +51,28 @@ class TopKChart(pg.PlotWidget):
         self._items: list = []
         self._outside: list = []  # (where the bar ends, its label written after it)
         self._min_right = 100.0
-        self.dark = dark
+        self._rows = None
+        theme_signals.changed.connect(self._on_theme)
+        style_plot(self)
+
+    def _on_theme(self, _theme) -> None:
+        style_plot(self)
+        if self._rows is not None:
+            self.show_rows(self._rows)
 
     def _clear(self) -> None:
         for item in self._items:
             self.removeItem(item)
         self._items, self._outside = [], []
+
+    def _text(self, text: str, color: str, x: float, y: float, inside: bool) -> None:
+        item = pg.TextItem(text, color=color, anchor=(1, 0.5) if inside else (0, 0.5))
+        item.setFont(QApplication.font())
+        item.setPos(x, y)
+        self.addItem(item)
+        self._items.append(item)
+        if not inside:
+            self._outside.append((x, item))
 
     def _fit_labels(self) -> None:
         """Set the x range so that every label written after its bar fits in the plot
@@ -38,13 +80,17 @@ class TopKChart(pg.PlotWidget):
         width = self.getViewBox().width()
         right = self._min_right
         for end, text in self._outside if width > 0 else ():
-            share = (text.boundingRect().width() + 6.0) / width
+            share = (text.boundingRect().width() + 8.0) / width
             right = max(right, end / max(0.15, 1.0 - share))
         self.setXRange(0, right, padding=0.02)
-        # ticks stop at 100 %: the room after that is only for the labels
-        step = next(step for limit, step in ((12, 2), (30, 5), (60, 10), (1e9, 50))
-                    if min(right, 100.0) <= limit)
-        ticks = np.arange(0.0, min(right, 100.0) + 1e-6, step)
+        self._set_ticks(min(right, 100.0), width, right)
+
+    def _set_ticks(self, top: float, width: float, right: float) -> None:
+        """Round ticks up to ``top`` %, spaced by at least 2.5 label widths."""
+        needed = 2.5 * QFontMetrics(QApplication.font()).horizontalAdvance("100")
+        pixels_per_percent = max(width, 1.0) / max(right, 1e-6)
+        step = next((s for s in TICK_STEPS if s * pixels_per_percent >= needed), 100)
+        ticks = np.arange(0.0, top + 1e-6, step)
         self.getAxis("bottom").setTicks([[(float(v), f"{v:g}") for v in ticks]])
 
     def resizeEvent(self, event):  # noqa: N802 - Qt override
@@ -52,72 +98,69 @@ class TopKChart(pg.PlotWidget):
         if getattr(self, "_outside", None):  # not while pyqtgraph is still building the plot
             self._fit_labels()
 
-    def show_scores(self, scores) -> None:
+    def show_rows(self, rows) -> None:
+        """``rows``: dicts with ``label`` and ``prob`` (and for deltas ``base``, ``delta``),
+        best first."""
+        self._rows = rows
         self._clear()
-        if not scores:
+        if not rows:
             self.getAxis("left").setTicks([[]])
             return
-        colors = plot_colors(self.dark)
-        probs = np.array([s.prob for s in scores]) * 100.0
-        ys = np.arange(len(scores))
-        brushes = [colors["bar_top"]] + [colors["bar"]] * (len(scores) - 1)
-        bars = pg.BarGraphItem(x0=0, y=ys, height=0.7, width=probs, brushes=brushes, pens=[None]
-                               * len(scores))
+        self._draw(rows, current_theme().colors)
+        ticks = [(int(y), short_label(r["label"])) for y, r in enumerate(rows)]
+        self.getAxis("left").setTicks([ticks])
+        self.setYRange(-0.6, len(rows) - 0.4, padding=0)
+        self._fit_labels()
+
+    def _draw(self, rows, colors) -> None:
+        raise NotImplementedError
+
+
+class TopKChart(_BarChart):
+    """Probability written at the end of each bar (inside it when there is no room)."""
+
+    def show_scores(self, scores) -> None:
+        self.show_rows([{"label": s.label, "prob": s.prob} for s in scores])
+
+    def _draw(self, rows, colors) -> None:
+        probs = np.array([r["prob"] for r in rows]) * 100.0
+        ys = np.arange(len(rows))
+        fills = [colors["bar_top"]] + [colors["bar"]] * (len(rows) - 1)
+        bars = pg.BarGraphItem(x0=0, y=ys, height=0.7, width=probs, brushes=fills,
+                               pens=[None] * len(rows))
         self.addItem(bars)
         self._items.append(bars)
         right = min(100.0, max(5.0, float(probs.max()) * 1.25))
-        for y, score in zip(ys, scores, strict=True):
-            inside = score.prob * 100.0 > 0.75 * right  # no room after the bar: write inside
-            text = pg.TextItem(f"{score.prob:.1%} " if inside else f" {score.prob:.1%}",
-                               color="#ffffff" if inside else colors["foreground"],
-                               anchor=(1, 0.5) if inside else (0, 0.5))
-            text.setFont(self.font())
-            text.setPos(score.prob * 100.0, y)
-            self.addItem(text)
-            self._items.append(text)
-            if not inside:
-                self._outside.append((score.prob * 100.0, text))
-        ticks = [(int(y), _short(s.label)) for y, s in zip(ys, scores, strict=True)]
-        self.getAxis("left").setTicks([ticks])
-        self.setYRange(-0.6, len(scores) - 0.4, padding=0)
+        for y, (prob, fill) in enumerate(zip(probs, fills, strict=True)):
+            inside = prob > 0.75 * right  # no room after the bar: write inside
+            color = readable_on(fill) if inside else colors["foreground"]
+            self._text(f"{prob / 100:.1%} " if inside else f" {prob / 100:.1%}", color, prob,
+                       y, inside)
         self._min_right = right
-        self._fit_labels()
 
 
-def _short(label: str, limit: int = 28) -> str:
-    return label if len(label) <= limit else label[: limit - 1] + "…"
+class DeltaChart(_BarChart):
+    """Top-k on the edited input; dashed outline: the unedited probability; the change
+    written beside each bar (green up, red down, plain when there is none)."""
 
-
-class DeltaChart(TopKChart):
-    def show_rows(self, rows) -> None:
-        """``rows``: dicts with ``label``, ``prob``, ``base``, ``delta`` (best first)."""
-        self._clear()
-        if not rows:
-            return
-        colors = plot_colors(self.dark)
+    def _draw(self, rows, colors) -> None:
         ys = np.arange(len(rows))
         now = np.array([r["prob"] for r in rows]) * 100
         before = np.array([r["base"] for r in rows]) * 100
         ghost = pg.BarGraphItem(x0=0, y=ys, height=0.8, width=before, brush=None,
-                                pen=pg.mkPen(colors["foreground"], width=1,
+                                pen=pg.mkPen(colors["outline"], width=1,
                                              style=pg.QtCore.Qt.PenStyle.DashLine))
         bars = pg.BarGraphItem(x0=0, y=ys, height=0.6, width=now,
                                brushes=[colors["bar_top"]] + [colors["bar"]] * (len(rows) - 1))
         self.addItem(bars)
         self.addItem(ghost)
         self._items += [bars, ghost]
-        for y, row in zip(ys, rows, strict=True):
-            sign_color = "#2e9e44" if row["delta"] >= 0 else "#d03030"
-            text = pg.TextItem(f" {row['prob']:.1%} ({row['delta']:+.1%})", color=sign_color,
-                               anchor=(0, 0.5))
-            text.setFont(self.font())
-            end = max(row["prob"], row["base"]) * 100
-            text.setPos(end, y)
-            self.addItem(text)
-            self._items.append(text)
-            self._outside.append((end, text))
-        self.getAxis("left").setTicks([[(int(y), _short(r["label"])) for y, r in
-                                        zip(ys, rows, strict=True)]])
-        self.setYRange(-0.6, len(rows) - 0.4, padding=0)
+        for y, row in enumerate(rows):
+            delta = row["delta"]
+            if abs(delta) < NEUTRAL_DELTA:
+                text, color = f" {row['prob']:.1%} (±0.0%)", colors["foreground"]
+            else:
+                text = f" {row['prob']:.1%} ({delta:+.1%})"
+                color = colors["gain"] if delta > 0 else colors["loss"]
+            self._text(text, color, max(row["prob"], row["base"]) * 100, y, inside=False)
         self._min_right = max(8.0, float(max(now.max(), before.max())) * 1.05)
-        self._fit_labels()

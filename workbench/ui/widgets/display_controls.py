@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QWidget
 from superqt import QLabeledDoubleSlider
 
 from workbench.io.colormaps import COLORMAPS
+from workbench.io.overlay import MIN_MAX, RAW
 from workbench.ui.widgets.overlay_view import OverlayStyle
 
 
@@ -28,25 +29,33 @@ class DisplayControls(QWidget):
         super().__init__(parent)
         self.colormap = QComboBox()
         self.colormap.addItems(COLORMAPS)
+        self.colormap.setToolTip("colours of the map (perceptually uniform: inferno, viridis, "
+                                 "magma)")
         self.opacity = _slider(0.5)
+        self.opacity.setToolTip("how strongly the map covers the image (0: image only)")
         self.threshold = _slider(0.0)
-        self.normalized = QCheckBox("normalized (min–max)")
-        self.normalized.setChecked(True)
-        self.normalized.setToolTip("off: raw values divided by the largest one, zero stays zero")
+        self.threshold.setToolTip("hide the map below this point of the colour bar (0…1)")
+        self.scaling = QComboBox()
+        self.scaling.addItem("min–max (0–1)", MIN_MAX)
+        self.scaling.addItem("raw values", RAW)
+        self.scaling.setToolTip("min–max: the map's lowest value is 0 and its highest 1 "
+                                "(shape only)\nraw: the values themselves, from zero, in the "
+                                "map's units")
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
-        form.addRow("Colour map", self.colormap)
-        form.addRow("Opacity", self.opacity)
-        form.addRow("Threshold", self.threshold)
-        form.addRow("", self.normalized)
+        for text, widget in (("Colour map", self.colormap), ("Opacity", self.opacity),
+                             ("Threshold", self.threshold), ("Scale", self.scaling)):
+            label = QLabel(text)
+            label.setToolTip(widget.toolTip())
+            form.addRow(label, widget)
         self.colormap.currentTextChanged.connect(self._emit)
         self.opacity.valueChanged.connect(self._emit)
         self.threshold.valueChanged.connect(self._emit)
-        self.normalized.toggled.connect(self._emit)
+        self.scaling.currentIndexChanged.connect(self._emit)
 
     def current_style(self) -> OverlayStyle:
         return OverlayStyle(self.colormap.currentText(), float(self.opacity.value()),
-                            float(self.threshold.value()), self.normalized.isChecked())
+                            float(self.threshold.value()), self.scaling.currentData())
 
     def _emit(self, *_args) -> None:
         self.changed.emit(self.current_style())

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from workbench.ui.widgets.colorbar import ColorBar
 
 
 def to_display(image: np.ndarray) -> np.ndarray:
@@ -16,9 +18,10 @@ def to_display(image: np.ndarray) -> np.ndarray:
 
 
 class ImageView(QWidget):
-    """Shows one RGB image with a caption; ``overlay`` is a second ``ImageItem`` for maps."""
+    """Shows one RGB image with a caption; ``overlay`` is a second ``ImageItem`` for maps;
+    ``colorbar`` (hidden until given a scale) sits beside the image."""
 
-    def __init__(self, parent=None, title: str = ""):
+    def __init__(self, parent=None, title: str = "", compact_bar: bool = False):
         super().__init__(parent)
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setMinimumSize(64, 64)
@@ -33,10 +36,22 @@ class ImageView(QWidget):
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.title.setWordWrap(True)  # a long caption takes two lines in a narrow column
         self.title.setVisible(bool(title))
+        self.colorbar = ColorBar(compact=compact_bar)
+        self.colorbar.setVisible(False)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(4)
+        row.addWidget(self.canvas, 1)
+        row.addWidget(self.colorbar)
+        self.warning = QLabel("")
+        self.warning.setObjectName("mapWarning")
+        self.warning.setWordWrap(True)
+        self.warning.setVisible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        layout.addWidget(self.canvas, 1)
+        layout.addLayout(row, 1)
+        layout.addWidget(self.warning)
         layout.addWidget(self.title)
         self.image: np.ndarray | None = None
 
@@ -47,6 +62,11 @@ class ImageView(QWidget):
             return
         self.image_item.setImage(to_display(image), autoLevels=False, levels=(0, 255))
         self.view.autoRange(padding=0.0)
+
+    def set_scale(self, scale, threshold: float = 0.0) -> None:
+        """Show (or, with ``None``, hide) the colour bar for what the view draws."""
+        self.colorbar.set_scale(scale, threshold)
+        self.colorbar.setVisible(scale is not None)
 
     def set_title(self, text: str) -> None:
         self.title.setText(text)

@@ -35,6 +35,8 @@ def _editor(info):
         return widget, widget.toggled, widget.isChecked
     if info.kind is int:
         widget = QSpinBox()
+        if info.unit and info.unit not in ("±",):
+            widget.setSuffix(f" {info.unit}")
         widget.setRange(int(info.low if info.low is not None else -INT_LIMIT),
                         int(min(info.high if info.high is not None else INT_LIMIT, INT_LIMIT)))
         widget.setValue(info.default)
@@ -47,6 +49,8 @@ def _editor(info):
     widget.setSingleStep(1.0 if scale > 1 else (info.step or 0.01))
     if scale > 1:
         widget.setSuffix(" /255")
+    elif info.unit and info.unit not in ("±", "of the range"):
+        widget.setSuffix(f" {info.unit}")
     widget.setValue(info.default * scale)
     return widget, widget.valueChanged, lambda: widget.value() / scale
 
@@ -62,6 +66,7 @@ class ParamForm(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._layout = QFormLayout(self)
+        self._layout.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # narrow columns
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._getters: dict = {}
         self.editors: dict = {}
@@ -81,10 +86,11 @@ class ParamForm(QWidget):
             self._layout.addRow(QLabel("<i>no parameters</i>"))
         for info in infos:
             widget, signal, getter = _editor(info)
-            widget.setToolTip(info.help)
+            tip = f"{info.help}\ncommand line: --param {info.name}=…"
+            widget.setToolTip(tip)
             signal.connect(lambda *_: self.changed.emit())
-            label = QLabel(info.name.replace("_", " "))
-            label.setToolTip(info.help)
+            label = QLabel(info.label[:1].upper() + info.label[1:])
+            label.setToolTip(tip)
             self._layout.addRow(label, widget)
             self._getters[info.name] = getter
             self.editors[info.name] = widget

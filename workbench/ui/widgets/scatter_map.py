@@ -12,7 +12,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
 
-from workbench.ui.tabs.occlusion.class_map import PALETTE
+from workbench.io.palette import UNKNOWN, categorical
+from workbench.ui.theme import current_theme, style_plot, theme_signals
 
 CONTINUOUS_BINS = 16
 POINT_SIZE = 5
@@ -41,7 +42,7 @@ class ScatterMap(pg.PlotWidget):
         self.coords = np.zeros((0, 2), np.float32)
         self.groups: list[pg.ScatterPlotItem] = []
         self.members: list[np.ndarray] = []  # the point indices drawn by each group
-        self.legend = self.addLegend(offset=(10, 10))
+        self.entries: list[tuple[int, str, str, int]] = []  # for the Legend beside the map
         self.highlight = pg.ScatterPlotItem(size=14, pen=pg.mkPen("#ff2020", width=2),
                                             brush=None)
         self.highlight.setZValue(20)
@@ -54,32 +55,45 @@ class ScatterMap(pg.PlotWidget):
         self._lasso: list[tuple[float, float]] | None = None
         self.scene().sigMouseMoved.connect(self._on_move)
         self.scene().sigMouseClicked.connect(self._on_click)
+        theme_signals.changed.connect(self._on_theme)
+        style_plot(self)
+
+    def _on_theme(self, _theme) -> None:
+        style_plot(self)
+        self.marks.setPen(pg.mkPen(current_theme().colors["foreground"]))
 
     # -------------------------------------------------------------- content
     def set_points(self, coords: np.ndarray, groups: np.ndarray, names: list[str],
-                   continuous: bool = False) -> None:
-        """``groups[i]`` indexes ``names`` (−1: unknown); ``continuous`` colours by bins."""
+                   continuous: bool = False) -> list[tuple[int, str, str, int]]:
+        """``groups[i]`` indexes ``names`` (−1: unknown); ``continuous`` colours by bins.
+
+        Returns the legend entries ``(group, name, colour, count)`` (also kept in
+        ``entries``): classes get distinguishable colours, bins the viridis ramp."""
         for item in self.groups:
             self.removeItem(item)
-        self.groups, self.members = [], []
-        self.legend.clear()
+        self.groups, self.members, self.entries = [], [], []
         self.coords = np.asarray(coords, np.float32)
-        colors = _continuous_colors(len(names)) if continuous else \
-            [PALETTE[i % len(PALETTE)] for i in range(len(names))]
+        colors = _continuous_colors(len(names)) if continuous else list(categorical(len(names)))
         for index in [*range(len(names)), -1]:
             member = np.flatnonzero(groups == index)
             if member.size == 0:
                 continue
-            color = colors[index] if index >= 0 else "#9a9a9a"
+            color = colors[index] if index >= 0 else UNKNOWN
             item = pg.ScatterPlotItem(self.coords[member, 0], self.coords[member, 1],
                                       size=POINT_SIZE, pen=None, brush=pg.mkBrush(color))
             self.addItem(item)
             self.groups.append(item)
             self.members.append(member)
-            if not continuous or index in (0, len(names) - 1):
-                self.legend.addItem(item, names[index] if index >= 0 else "unknown")
+            self.entries.append((index, names[index] if index >= 0 else "unknown", color,
+                                 int(member.size)))
         self.highlight.setData([], [])
         self.autoRange()
+        return self.entries
+
+    def view_aspect(self) -> float:
+        """Height / width of the map as shown (exports keep it)."""
+        box = self.getViewBox().sceneBoundingRect()
+        return float(box.height() / box.width()) if box.width() > 0 else 0.75
 
     def update_coords(self, coords: np.ndarray) -> None:
         """Move every point (a projection being trained) without regrouping."""

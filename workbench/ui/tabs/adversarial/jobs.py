@@ -48,16 +48,25 @@ def attack_job(model, image, method, target, params, ctx) -> AttackView:
     result = attack(model, x, method, target=target, params=params, ctx=ctx)
     adv = result.adversarial
     with torch.inference_mode():
-        quantized = torch.softmax(model.module(quantize_8bit(adv)).float(), 1)[0]
+        quantized = torch.softmax(model.module(quantize_8bit(adv, x)).float(), 1)[0]
     target_class = int(result.targets[0]) if result.targeted else None
     true_class = int(result.source[0])
     quantized_top = _scores(model, quantized, 1)[0]
+    extras = {}
+    if target_class is not None:  # what a targeted attack did to its target
+        from workbench.core.predict import ClassScore
+
+        label = model.label(target_class)
+        extras = {"target_before": ClassScore(target_class, label,
+                                              float(result.probs_before[0][target_class])),
+                  "target_after": ClassScore(target_class, label,
+                                             float(result.probs_after[0][target_class]))}
     return AttackView(
         to_image(x), to_image(adv), to_image(result.perturbation), float(result.linf[0]),
         float(result.l2[0]), _scores(model, result.probs_before[0]),
         _scores(model, result.probs_after[0]), bool(result.success[0]),
         _goal_met(quantized_top.index, true_class, target_class), quantized_top,
-        target_class, true_class, method, int(result.steps_run))
+        target_class, true_class, method, int(result.steps_run), extras)
 
 
 @dataclass
@@ -69,6 +78,7 @@ class SweepView:
     top1: list  # label of the top-1 class per epsilon
     true_label: str
     target_label: str | None
+    top1_prob: np.ndarray | None = None
 
 
 def sweep_job(model, image, method, eps_list, target, params, ctx) -> SweepView:
@@ -80,7 +90,8 @@ def sweep_job(model, image, method, eps_list, target, params, ctx) -> SweepView:
     images = sweep.adversarial.detach().permute(0, 2, 3, 1).float().cpu().numpy()
     return SweepView(sweep.eps, sweep.true_prob, sweep.target_prob, images,
                      [model.label(int(i)) for i in sweep.top1], model.label(sweep.true_class),
-                     None if sweep.target is None else model.label(sweep.target))
+                     None if sweep.target is None else model.label(sweep.target),
+                     np.asarray(sweep.top1_prob))
 
 
 def cam_pair_job(model, original, adversarial, ctx):
@@ -94,16 +105,24 @@ def cam_pair_job(model, original, adversarial, ctx):
     return result.numpy(), [model.label(t) for t in result.targets]
 
 
-def save_and_check_job(model, adversarial, true_class, target, path, ctx):
-    """Write the 8-bit PNG, read it back from disk, classify it again."""
+def save_and_check_job(model, original, adversarial, true_class, target, path, ctx):
+    """Write the 8-bit PNG (levels chosen toward the original, so it keeps the budget),
+    read it back from disk, classify it again; also the stored L∞ in /255."""
+    import torch
+
+    from workbench.core.adversarial import quantize_8bit
     from workbench.core.predict import predict_image
     from workbench.io.export import save_png
     from workbench.io.images import load_image
 
-    save_png(path, adversarial)
-    prediction, _ = predict_image(model, load_image(path, max_side=None), 1, ctx)
+    levels = quantize_8bit(torch.from_numpy(adversarial), torch.from_numpy(original))
+    save_png(path, np.round(levels.numpy() * 255.0).astype(np.uint8))
+    stored = load_image(path, max_side=None)
+    prediction, _ = predict_image(model, stored, 1, ctx)
     best = prediction.best
-    return best, _goal_met(best.index, true_class, target)
+    linf = float(np.abs(stored - original).max() * 255.0) if stored.shape == original.shape \
+        else float("nan")
+    return best, _goal_met(best.index, true_class, target), linf
 
 
 def train_patch_job(model, images, target, params, ctx):

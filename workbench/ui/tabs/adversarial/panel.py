@@ -7,11 +7,9 @@ from __future__ import annotations
 from functools import partial
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGridLayout,
@@ -19,23 +17,21 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
     QSpinBox,
-    QSplitter,
+    QStackedWidget,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from workbench.ui.tabs.adversarial.jobs import (
-    apply_patch_job,
     attack_job,
     cam_pair_job,
-    load_images_job,
     save_and_check_job,
     sweep_job,
-    train_patch_job,
 )
+from workbench.ui.tabs.adversarial.patch_page import PatchPage
+from workbench.ui.tabs.adversarial.sweep_page import SweepPage
 from workbench.ui.tabs.base import TaskPanel
 from workbench.ui.widgets.image_view import ImageView
 from workbench.ui.widgets.overlay_view import OverlayView
@@ -45,13 +41,28 @@ from workbench.ui.widgets.target_picker import ClassChooser
 TARGET_MODES = ("untargeted", "class", "least-likely")
 
 
-def scores_text(scores) -> str:
-    return "<br>".join(f"{s.label} · {s.prob:.1%}" for s in scores)
+def scores_text(scores, extra=None) -> str:
+    lines = [f"{s.label} · {s.prob:.1%}" for s in scores]
+    if extra is not None:
+        lines.append(f"<i>target {extra.label} · {extra.prob:.1%}</i>")
+    return "<br>".join(lines)
 
 
 def amplify(perturbation: np.ndarray, factor: float) -> np.ndarray:
     """A signed perturbation shown around mid-grey, scaled so that it is visible."""
     return np.clip(0.5 + perturbation * factor, 0.0, 1.0)
+
+
+def perturbation_scale(factor: float):
+    """The colour bar of the amplified perturbation: mid-grey is no change."""
+    from workbench.io.overlay import RAW, ColorScale
+
+    reach = 0.5 / factor * 255.0
+    return ColorScale("grey", -reach, reach, "change per channel (/255)", RAW)
+
+
+def steps_text(count: int) -> str:
+    return f"{count} step" if count == 1 else f"{count} steps"
 
 
 class AdversarialPanel(TaskPanel):
@@ -67,11 +78,23 @@ class AdversarialPanel(TaskPanel):
         self.patched = None
         self.embeddings = None  # the Embeddings panel, set by the main window
         self._handle = None
+        self.sweeps = SweepPage(self)
+        self.patches = PatchPage(self)
         self.modes = QTabWidget()
         self.modes.addTab(self._build_attack_page(), "Attack")
-        self.modes.addTab(self._build_sweep_page(), "Epsilon sweep")
-        self.modes.addTab(self._build_patch_page(), "Patch")
-        self.lay_out(self.modes, self._build_controls(), (680, 300))
+        self.modes.addTab(self.sweeps.views, "Epsilon sweep")
+        self.modes.addTab(self.patches.views, "Patch")
+        mode_controls = QStackedWidget()
+        for page in (self._build_attack_controls(), self.sweeps.controls,
+                     self.patches.controls):
+            mode_controls.addWidget(page)
+        self.modes.currentChanged.connect(mode_controls.setCurrentIndex)
+        body = QWidget()
+        column = QVBoxLayout(body)
+        column.addWidget(self._build_method_box())
+        column.addWidget(mode_controls, 1)
+        self.lay_out(self.modes, body)
+        self.add_shortcuts(run=self.run_button, stop=self.stop_button)
         state.model_changed.connect(self._on_model)
         state.image_changed.connect(self._on_image)
 
@@ -85,148 +108,82 @@ class AdversarialPanel(TaskPanel):
                           OverlayView(title="Grad-CAM · adversarial")]
         self.verdict = QLabel("Choose an attack and press Run.")
         self.verdict.setWordWrap(True)
+        self.verdict.setAlignment(Qt.AlignmentFlag.AlignCenter)
         grid = QGridLayout()
         for column, view in enumerate((self.original_view, self.noise_view,
                                        self.adversarial_view)):
             grid.addWidget(view, 0, column)
             self.captions[column].setAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.captions[column].setWordWrap(True)
             grid.addWidget(self.captions[column], 1, column)
             grid.setColumnStretch(column, 1)
         grid.setRowStretch(0, 3)
         grid.addWidget(self.cam_views[0], 2, 0)
-        grid.addWidget(self.cam_views[1], 2, 2)
         grid.addWidget(self.verdict, 2, 1)
+        grid.addWidget(self.cam_views[1], 2, 2)
         grid.setRowStretch(2, 2)
         page = QWidget()
         page.setLayout(grid)
         return page
 
-    def _build_sweep_page(self) -> QWidget:
-        self.eps_from = QDoubleSpinBox(minimum=0.0, maximum=255.0, value=0.0, suffix=" /255")
-        self.eps_to = QDoubleSpinBox(minimum=0.0, maximum=255.0, value=16.0, suffix=" /255")
-        self.eps_count = QSpinBox(minimum=2, maximum=64, value=9)
-        run = QPushButton("Run sweep")
-        run.setObjectName("runSweep")
-        run.clicked.connect(self.run_sweep)
-        self.sweep_plot = pg.PlotWidget()
-        self.sweep_plot.setLabel("bottom", "epsilon (/255)")
-        self.sweep_plot.setLabel("left", "probability")
-        self.sweep_plot.getAxis("left").enableAutoSIPrefix(False)
-        self.sweep_plot.addLegend(offset=(-5, 5))
-        self.sweep_view = ImageView(title="click a point")
-        row = QGridLayout()
-        for column, (label, widget) in enumerate((("from", self.eps_from), ("to", self.eps_to),
-                                                  ("points", self.eps_count))):
-            row.addWidget(QLabel(label), 0, column)
-            row.addWidget(widget, 1, column)
-        row.addWidget(run, 1, 3)
-        row.setColumnStretch(4, 1)
-        split = QSplitter()
-        split.addWidget(self.sweep_plot)
-        split.addWidget(self.sweep_view)
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.addLayout(row)
-        layout.addWidget(split, 1)
-        return page
-
-    def _build_patch_page(self) -> QWidget:
-        self.patch_target = ClassChooser()
-        self.patch_form = ParamForm()  # filled once torch is loaded (the first model)
-        self.patch_source = QComboBox()
-        self.patch_source.addItems(["opened inputs", "a folder…"])
-        train = QPushButton("Train patch")
-        train.setObjectName("trainPatch")
-        train.clicked.connect(self.train_patch)
-        stop = QPushButton("Stop")
-        stop.clicked.connect(lambda: self.runner.cancel(self._handle))
-        self.patch_view = ImageView(title="patch")
-        self.patch_curve = pg.PlotWidget()
-        self.patch_curve.setLabel("bottom", "step")
-        self.patch_curve.setLabel("left", "p(target)")
-        self.patch_curve.getAxis("left").enableAutoSIPrefix(False)
-        self.patch_curve.setMinimumHeight(110)
-        self.patched_view = ImageView(title="click the image to place the patch")
-        self.patched_view.canvas.scene().sigMouseClicked.connect(self._place_clicked)
-        self.patch_scale = QDoubleSpinBox(minimum=0.2, maximum=4.0, value=1.0, singleStep=0.1)
-        self.patch_angle = QDoubleSpinBox(minimum=-180.0, maximum=180.0, value=0.0)
-        self.patched_caption = QLabel("")
-        save = QPushButton("Save patch PNG…")
-        save.clicked.connect(lambda: self.save_patch())
-        form = QFormLayout()
-        form.addRow("Target class", self.patch_target)
-        form.addRow(self.patch_form)
-        form.addRow("Train on", self.patch_source)
-        buttons = QHBoxLayout()
-        buttons.addWidget(train)
-        buttons.addWidget(stop)
-        form.addRow(buttons)
-        form.addRow("Paste scale", self.patch_scale)
-        form.addRow("Paste angle", self.patch_angle)
-        form.addRow(save)
-        form_widget = QWidget()
-        form_widget.setLayout(form)
-        left = QScrollArea()
-        left.setWidgetResizable(True)
-        left.setWidget(form_widget)
-        left.setMinimumWidth(180)
-        left.setMaximumWidth(300)
-        middle = QVBoxLayout()
-        middle.addWidget(self.patch_view, 2)
-        middle.addWidget(self.patch_curve, 1)
-        right = QVBoxLayout()
-        right.addWidget(self.patched_view, 1)
-        right.addWidget(self.patched_caption)
-        page = QWidget()
-        layout = QHBoxLayout(page)
-        layout.addWidget(left)
-        layout.addLayout(middle, 1)
-        layout.addLayout(right, 1)
-        return page
-
-    def _build_controls(self) -> QWidget:
+    def _build_method_box(self) -> QWidget:
         self.method = QComboBox()
         self.method.setObjectName("attackCombo")
+        self.method.setToolTip("the attack (budgets are in pixel units: 8/255 is 8 grey levels)")
         self.method.currentIndexChanged.connect(self._on_method)
         self.form = ParamForm()
         self.target_mode = QComboBox()
         self.target_mode.addItems(TARGET_MODES)
+        self.target_mode.setToolTip("untargeted: leave the true class; class: reach a class; "
+                                    "least-likely: reach the least probable class")
         self.target_class = ClassChooser()
+        self.target_class.setToolTip("the class a targeted attack aims for")
         self.target_mode.currentTextChanged.connect(
             lambda mode: self.target_class.setEnabled(mode == "class"))
         self.target_class.setEnabled(False)
-        self.amplification = QSpinBox(minimum=1, maximum=500, value=30, prefix="× ")
-        self.amplification.valueChanged.connect(lambda _v: self._show_attack())
-        run = QPushButton("Run attack")
-        run.setObjectName("runAttack")
-        run.clicked.connect(self.run_attack)
-        stop = QPushButton("Stop")
-        stop.clicked.connect(lambda: self.runner.cancel(self._handle))
-        save = QPushButton("Save adversarial PNG…")
-        save.clicked.connect(lambda: self.save_adversarial())
-        embed = QPushButton("Show in the embedding map")
-        embed.clicked.connect(self.show_in_embedding)
-        self.save_label = QLabel("")
-        self.save_label.setWordWrap(True)
         box = QGroupBox("Attack")
         form = QFormLayout(box)
         form.addRow("Method", self.method)
         form.addRow(self.form)
         form.addRow("Goal", self.target_mode)
         form.addRow("Target", self.target_class)
+        return box
+
+    def _build_attack_controls(self) -> QWidget:
+        self.amplification = QSpinBox(minimum=1, maximum=500, value=30, prefix="× ")
+        self.amplification.setToolTip("how much the perturbation is magnified to be seen")
+        self.amplification.valueChanged.connect(lambda _v: self._show_attack())
+        self.run_button = QPushButton("Run attack")
+        self.run_button.setObjectName("runAttack")
+        self.run_button.setToolTip("craft the adversarial image")
+        self.run_button.clicked.connect(self.run_attack)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("stop the attack or the sweep")
+        self.stop_button.clicked.connect(lambda: self.runner.cancel(self._handle))
+        save = QPushButton("Save adversarial PNG…")
+        save.setToolTip("write the 8-bit PNG, read it back and classify it again")
+        save.clicked.connect(lambda: self.save_adversarial())
+        embed = QPushButton("Show in the embedding map")
+        embed.setToolTip("where the original and the adversarial image fall on the map")
+        embed.clicked.connect(self.show_in_embedding)
+        self.save_label = QLabel("")
+        self.save_label.setWordWrap(True)
+        box = QGroupBox("Run")
+        form = QFormLayout(box)
         form.addRow("Show noise", self.amplification)
         buttons = QHBoxLayout()
-        buttons.addWidget(run)
-        buttons.addWidget(stop)
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.stop_button)
         form.addRow(buttons)
         form.addRow(save)
         form.addRow(self.save_label)
         form.addRow(embed)
-        body = QWidget()
-        column = QVBoxLayout(body)
-        column.addWidget(box)
-        column.addStretch(1)
-        return body
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(box)
+        layout.addStretch(1)
+        return page
 
     # ------------------------------------------------------------------ inputs
     def _load_methods(self) -> None:
@@ -264,12 +221,17 @@ class AdversarialPanel(TaskPanel):
         for view in (self.noise_view, self.adversarial_view, *self.cam_views):
             view.set_image(None)
         self.noise_view.set_title("perturbation")
+        self.noise_view.set_scale(None)
         for caption in self.captions:
             caption.setText("")
         for view, which in zip(self.cam_views, ("original", "adversarial"), strict=True):
             view.set_map(None)
             view.set_title(f"Grad-CAM · {which}")
+        self.save_label.setText("")
         self.verdict.setText("Choose an attack and press Run." if image is not None else "")
+
+    def on_theme(self, _theme) -> None:
+        self.sweeps.plot(self.sweep)
 
     def target(self):
         mode = self.target_mode.currentText()
@@ -287,10 +249,11 @@ class AdversarialPanel(TaskPanel):
             return
         method = self.method.currentData()
         self.verdict.setText(f"running {self.methods[method].title} …")
+        self.save_label.setText("")  # an earlier file's verdict is not this attack's
         self._handle = self.runner.submit(
             partial(attack_job, model, image, method, self.target(), self.form.values()),
             name=f"Attack: {self.methods[method].title}", key="attack",
-            on_finished=self._on_attack, on_error=self._on_error,
+            on_finished=self._on_attack, on_error=self.on_error,
             on_cancelled=lambda: self.verdict.setText("stopped"))
 
     def _on_attack(self, view) -> None:
@@ -302,24 +265,30 @@ class AdversarialPanel(TaskPanel):
                            on_finished=self._show_cams, on_error=self.state.error)
 
     def _show_attack(self) -> None:
-        view = self.result
-        if view is None:
+        view, model = self.result, self.state.model
+        if view is None or model is None:
             return
         self.original_view.set_image(view.original)
         self.adversarial_view.set_image(view.adversarial)
         factor = self.amplification.value()
         self.noise_view.set_image(amplify(view.perturbation, factor))
+        self.noise_view.set_scale(perturbation_scale(factor))
         self.noise_view.set_title(f"perturbation × {factor} · L∞ {view.linf * 255:.2f}/255 · "
                                   f"L2 {view.l2:.3f}")
-        self.captions[0].setText(scores_text(view.before))
-        self.captions[2].setText(scores_text(view.after))
-        goal = (f"target {self.state.model.label(view.target)}" if view.target is not None
-                else f"leave {self.state.model.label(view.true_class)}")
+        target_before, target_after = view.extras.get("target_before"), \
+            view.extras.get("target_after")
+        self.captions[0].setText(scores_text(view.before, target_before))
+        self.captions[2].setText(scores_text(view.after, target_after))
+        if view.target is not None:
+            goal = (f"target {model.label(view.target)}: {target_before.prob:.1%} → "
+                    f"{target_after.prob:.1%}")
+        else:
+            goal = f"leave {model.label(view.true_class)}"
         outcome = "succeeded" if view.success else "failed"
         rounding = ("and still works after rounding to 8 bits" if view.quantized_fools else
                     f"but rounding to 8 bits undoes it (8-bit top-1: {view.quantized_top.label})")
         self.verdict.setText(f"<b>{self.methods[view.method].title}</b> ({goal}) {outcome} in "
-                             f"{view.steps_run} steps " + (rounding if view.success else ""))
+                             f"{steps_text(view.steps_run)} " + (rounding if view.success else ""))
 
     def _show_cams(self, result) -> None:
         maps, labels = result
@@ -327,10 +296,10 @@ class AdversarialPanel(TaskPanel):
                 self.cam_views, maps, (self.result.original, self.result.adversarial), labels,
                 ("original", "adversarial"), strict=True):
             view.set_image(picture)
-            view.set_map(heat)
+            view.set_map(heat, units="attribution value")
             view.set_title(f"Grad-CAM · {which}: {label}")
 
-    def _on_error(self, message: str) -> None:
+    def on_error(self, message: str) -> None:
         self.verdict.setText(message)
         self.state.error(message)
 
@@ -345,21 +314,23 @@ class AdversarialPanel(TaskPanel):
         view = self.result
         self.save_label.setText("saving and re-checking …")
         self.runner.submit(
-            partial(save_and_check_job, self.state.model, view.adversarial, view.true_class,
-                    view.target, path),
+            partial(save_and_check_job, self.state.model, view.original, view.adversarial,
+                    view.true_class, view.target, path),
             name="Save and re-check", key="attack-save",
             on_finished=partial(self._on_saved, path), on_error=self.state.error)
         return path
 
     def _on_saved(self, path, result) -> None:
-        best, fools = result
+        best, fools, linf = result
+        stored = f"L∞ {linf:.1f}/255 as stored"
         if fools:
-            self.save_label.setText(f"Saved {path}; read back, it is still {best.label} "
-                                    f"({best.prob:.1%}): the attack survives 8 bits.")
+            self.save_label.setText(f"Saved {path} ({stored}); read back, it is still "
+                                    f"{best.label} ({best.prob:.1%}): the attack survives 8 bits.")
             self.state.info(f"Saved {path}")
         else:
-            self.save_label.setText(f"Saved {path}, but read back it is {best.label} again: "
-                                    "rounding to 8 bits undid the attack — raise epsilon.")
+            self.save_label.setText(f"Saved {path} ({stored}), but read back it is "
+                                    f"{best.label} again: rounding to 8 bits undid the attack — "
+                                    "raise epsilon.")
             self.state.error(f"Saved {path}, but rounding to 8 bits undid the attack")
 
     def show_in_embedding(self) -> None:
@@ -385,115 +356,24 @@ class AdversarialPanel(TaskPanel):
             partial(sweep_job, model, image, method, self.eps_list(), self.target(),
                     self.form.values()),
             name=f"Epsilon sweep: {self.methods[method].title}", key="attack-sweep",
-            on_finished=self._on_sweep, on_error=self._on_error)
+            on_finished=self._on_sweep, on_error=self.on_error)
 
     def _on_sweep(self, sweep) -> None:
         self.sweep = sweep
-        plot = self.sweep_plot
-        plot.clear()
-        eps = sweep.eps * 255.0
-        true_curve = plot.plot(eps, sweep.true_prob, pen=pg.mkPen("#3d7bd9", width=2),
-                               symbol="o", symbolBrush="#3d7bd9",
-                               name=f"p({sweep.true_label})")
-        true_curve.sigPointsClicked.connect(self._on_sweep_point)
-        if sweep.target_prob is not None:
-            target_curve = plot.plot(eps, sweep.target_prob, pen=pg.mkPen("#d9534f", width=2),
-                                     symbol="t", symbolBrush="#d9534f",
-                                     name=f"p({sweep.target_label})")
-            target_curve.sigPointsClicked.connect(self._on_sweep_point)
-        plot.setYRange(0, 1, padding=0.02)
-        self.show_sweep_point(len(eps) - 1)
-
-    def _on_sweep_point(self, _curve, points, *_args) -> None:
-        if points:
-            self.show_sweep_point(int(points[0].index()))
+        self.sweeps.plot(sweep)
+        self.show_sweep_point(len(sweep.eps) - 1)
 
     def show_sweep_point(self, index: int) -> None:
         sweep = self.sweep
         self.sweep_view.set_image(sweep.images[index])
-        self.sweep_view.set_title(f"ε = {sweep.eps[index] * 255:.1f}/255 → {sweep.top1[index]}")
+        self.sweep_view.set_title(self.sweeps.title(sweep, index))
 
     # ------------------------------------------------------------------- patch
     def train_patch(self, folder: str | None = None) -> None:
-        from workbench.core.adversarial.patch import PatchParams
-        from workbench.core.params import make
-        from workbench.errors import WorkbenchError
-
-        model = self.state.model
-        if model is None:
-            return
-        try:
-            params = make(PatchParams, self.patch_form.values())
-        except WorkbenchError as exc:
-            self.state.error(str(exc))
-            return
-        target = self.patch_target.index_value()
-        if self.patch_source.currentIndex() == 1 and folder is None:
-            folder = QFileDialog.getExistingDirectory(self, "Images to train the patch on")
-            if not folder:
-                return
-        dock = getattr(self.window(), "inputs", None)
-        records = list(dock.records.values()) if dock is not None else []
-        arrays = [r.image for r in records if r.image is not None]
-        paths = [folder] if folder else [r.path for r in records if r.path]
-
-        def start(loaded):
-            images = arrays + loaded[0]
-            if not images:
-                self.state.error("No images to train the patch on")
-                return
-            self.patch_view.set_title("training …")
-            self._history = []
-            self._handle = self.runner.submit(
-                partial(train_patch_job, model, images, target, params),
-                name="Adversarial patch", key="patch", on_partial=self._on_patch_preview,
-                on_finished=self._on_patch, on_error=self._on_error)
-
-        self.runner.submit(partial(load_images_job, paths), name="Reading images",
-                           key="patch-read", on_finished=start, on_error=self.state.error)
-
-    def _on_patch_preview(self, preview) -> None:
-        rgba = np.concatenate([preview.patch, preview.mask[..., None]], axis=2)
-        self.patch_view.set_image(_on_grey(rgba))
-        self.patch_view.set_title(f"step {preview.step} · p(target) {preview.target_prob:.2f}")
-        self._history.append((preview.step, preview.target_prob))
-        steps, probs = zip(*self._history, strict=True)
-        self.patch_curve.plot(list(steps), list(probs), clear=True,
-                              pen=pg.mkPen("#e07b20", width=2))
-
-    def _on_patch(self, result) -> None:
-        self.patch = result
-        patch, mask, history = result
-        self.patch_view.set_image(_on_grey(np.concatenate([patch, mask[..., None]], axis=2)))
-        self.patch_curve.plot(np.arange(1, len(history) + 1), history, clear=True,
-                              pen=pg.mkPen("#e07b20", width=2))
-        self.patched_view.set_title("click the image to place the patch")
-        if self.state.image is not None:
-            size = self.state.model.input_size
-            self.paste_at((size[1] / 2, size[0] / 2))
-
-    def _place_clicked(self, event) -> None:
-        if self.patch is None or self.patched_view.image is None:
-            return
-        point = self.patched_view.image_item.mapFromScene(event.scenePos())
-        self.paste_at((point.x(), point.y()))
+        self.patches.train(folder)
 
     def paste_at(self, position) -> None:
-        model, image = self.state.model, self.state.image
-        if model is None or image is None or self.patch is None:
-            return
-        patch, mask, _ = self.patch
-        self.runner.submit(
-            partial(apply_patch_job, model, image, patch, mask, position,
-                    self.patch_scale.value(), self.patch_angle.value()),
-            name="Paste patch", key="patch-apply", on_finished=self._on_patched,
-            on_error=self.state.error)
-
-    def _on_patched(self, result) -> None:
-        picture, scores = result
-        self.patched = result
-        self.patched_view.set_image(picture)
-        self.patched_caption.setText(scores_text(scores))
+        self.patches.paste_at(position)
 
     def save_patch(self, path: str | None = None) -> str | None:
         from workbench.io.export import save_png
@@ -518,8 +398,3 @@ class AdversarialPanel(TaskPanel):
         return (f"{self.methods[view.method].title} on {self.state.image_name}: "
                 f"{view.before[0].label} → {view.after[0].label} (L∞ {view.linf * 255:.1f}/255, "
                 f"L2 {view.l2:.3f}); {params}; {model.caption()}")
-
-
-def _on_grey(rgba: np.ndarray) -> np.ndarray:
-    alpha = rgba[..., 3:4]
-    return rgba[..., :3] * alpha + 0.5 * (1 - alpha)

@@ -9,6 +9,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
 from workbench.ui.tabs.attribution.jobs import grid_job
 from workbench.ui.widgets.overlay_view import OverlayView
 
-CELL_SIZE = 190
+MIN_CELL = 96  # below this the grid scrolls instead of shrinking
 DEFAULT_GRID_METHODS = ("gradcam", "gradcam++", "layercam", "eigencam")
 
 
@@ -70,7 +71,9 @@ def _same_kind_spread(model, default: str, count: int) -> list[str]:
 
 
 class CompareGrid(QWidget):
-    """Pick methods and layers, press Fill; cells appear as the worker finishes them."""
+    """Pick methods and layers, press Fill; cells appear as the worker finishes them, sized
+    so the whole grid fits the view, each with its deletion / insertion scores; the most
+    faithful cell (lowest deletion AUC) is marked."""
 
     def __init__(self, state, runner, parent=None):
         super().__init__(parent)
@@ -78,24 +81,32 @@ class CompareGrid(QWidget):
         self.method_titles: dict = {}
         self.cells: dict[tuple[int, int], tuple[OverlayView, QLabel]] = {}
         self.filled: dict[tuple[int, int], object] = {}
+        self.shape = (0, 0)
+        self.methods: list[str] = []
+        self.layers: list[str] = []
         self.overlay_style = None
         self.target = None
+        self.input_image = None
         self.methods_list = QListWidget()
-        self.methods_list.setMaximumHeight(150)
+        self.methods_list.setMaximumHeight(130)
         self.layers_list = QListWidget()
-        self.layers_list.setMaximumHeight(150)
+        self.layers_list.setMaximumHeight(130)
         self.fill_button = QPushButton("Fill grid")
         self.fill_button.setObjectName("fillGrid")
+        self.fill_button.setToolTip("compute every checked method at every checked layer, with "
+                                    "deletion / insertion scores")
         self.fill_button.clicked.connect(self.fill)
         self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("stop filling; finished cells stay")
         self.stop_button.clicked.connect(self.stop)
         self.status = QLabel("Choose methods and layers, then Fill grid.")
+        self.status.setWordWrap(True)
         controls = QHBoxLayout()
         for title, widget in (("Methods", self.methods_list), ("Layers", self.layers_list)):
             box = QVBoxLayout()
             box.addWidget(QLabel(title))
             box.addWidget(widget)
-            controls.addLayout(box)
+            controls.addLayout(box, 1)
         buttons = QVBoxLayout()
         buttons.addWidget(self.fill_button)
         buttons.addWidget(self.stop_button)
@@ -103,13 +114,14 @@ class CompareGrid(QWidget):
         controls.addLayout(buttons)
         self.grid_host = QWidget()
         self.grid = QGridLayout(self.grid_host)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.grid_host)
+        self.grid.setSpacing(4)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setWidget(self.grid_host)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
         layout.addWidget(self.status)
-        layout.addWidget(scroll, 1)
+        layout.addWidget(self.scroll, 1)
         self._handle = None
         state.model_changed.connect(self.set_model)
 
@@ -122,7 +134,7 @@ class CompareGrid(QWidget):
         self.clear()
         if model is None:
             return
-        names = [layer.name for layer in model.layers if layer.is_spatial or layer.is_tokens]
+        names = [layer.name for layer in model.layers if layer.has_grid]
         star = {model.default_cam_layer: "  ★"}
         fill_checklist(self.layers_list, [(n, n + star.get(n, "")) for n in names],
                        default_grid_layers(model))
@@ -132,7 +144,7 @@ class CompareGrid(QWidget):
             widget = self.grid.takeAt(0).widget()
             if widget is not None:
                 widget.deleteLater()
-        self.cells, self.filled = {}, {}
+        self.cells, self.filled, self.shape = {}, {}, (0, 0)
 
     def fill(self) -> None:
         model, image = self.state.model, self.state.image
@@ -141,6 +153,7 @@ class CompareGrid(QWidget):
             self.status.setText("Needs a model, an image, a method and a layer.")
             return
         self.clear()
+        self.methods, self.layers = methods, layers
         self._build(methods, layers)
         self.status.setText(f"Filling {len(methods)} × {len(layers)} …")
         self._handle = self.runner.submit(
@@ -161,23 +174,42 @@ class CompareGrid(QWidget):
             header.setAlignment(Qt.AlignmentFlag.AlignCenter)
             self.grid.addWidget(header, 0, column + 1)
         for row, method in enumerate(methods):
-            self.grid.addWidget(QLabel(f"<b>{self.method_titles[method]}</b>"), row + 1, 0)
+            name = QLabel(f"<b>{self.method_titles[method]}</b>")
+            name.setWordWrap(True)
+            self.grid.addWidget(name, row + 1, 0)
             for column in range(len(layers)):
-                view = OverlayView()
-                view.setFixedSize(CELL_SIZE, CELL_SIZE)
-                view.set_image(self.state_input())
+                view = OverlayView(compact_bar=True)
+                view.set_image(self.input_image)
                 caption = QLabel("…")
                 caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-                cell = QWidget()
+                caption.setWordWrap(True)
+                cell = QFrame()
+                cell.setFrameShape(QFrame.Shape.NoFrame)
                 box = QVBoxLayout(cell)
                 box.setContentsMargins(2, 2, 2, 2)
-                box.addWidget(view)
+                box.addWidget(view, 1)
                 box.addWidget(caption)
                 self.grid.addWidget(cell, row + 1, column + 1)
                 self.cells[(row, column)] = (view, caption)
+        self.shape = (len(methods), len(layers))
+        self._fit_cells()
 
-    def state_input(self):
-        return getattr(self, "input_image", None)
+    def resizeEvent(self, event):  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._fit_cells()
+
+    def _fit_cells(self) -> None:
+        """Cells as large as the view allows for the whole grid (not less than MIN_CELL)."""
+        rows, columns = self.shape
+        if not rows:
+            return
+        line = self.fontMetrics().height()
+        room = self.scroll.viewport().size()
+        width = (room.width() - 8 * line) // columns - 8
+        height = (room.height() - 2 * line) // rows - 3 * line
+        side = max(MIN_CELL, min(width, height))
+        for view, _caption in self.cells.values():
+            view.canvas.setFixedSize(side, side)
 
     def _on_cell(self, cell) -> None:
         view, caption = self.cells[(cell.row, cell.column)]
@@ -188,19 +220,33 @@ class CompareGrid(QWidget):
         self.filled[(cell.row, cell.column)] = cell
         if self.overlay_style is not None:
             view.overlay_style = self.overlay_style
-        view.set_map(cell.heat)
+        view.set_map(cell.heat, units="attribution value")
         caption.setText(f"del {cell.deletion_auc:.3f} · ins {cell.insertion_auc:.3f}")
         caption.setToolTip("deletion AUC (lower is better) · insertion AUC (higher is better)")
+        self.status.setText(f"{self.method_titles[self.methods[cell.row]]} … of “{cell.label}” "
+                            f"(class {cell.target}): {len(self.filled)} cells so far")
 
     def _on_done(self, _count) -> None:
         for (row, column), (_view, caption) in self.cells.items():
             if (row, column) not in self.filled and caption.text() == "…":
                 caption.setText("input-level method (first column)")
         best = self.best_cell()
-        text = f"Done: {len(self.filled)} cells."
-        if best is not None:
-            text += f" Most faithful by deletion: row {best[0] + 1}, column {best[1] + 1}."
-        self.status.setText(text)
+        if not self.filled:
+            self.status.setText("Done: no cell could be computed.")
+            return
+        cell = self.filled[best]
+        self._mark(best)
+        self.status.setText(
+            f"Done: maps of “{cell.label}” (class {cell.target}), {len(self.filled)} cells. "
+            f"★ most faithful by deletion: {self.method_titles[self.methods[best[0]]]} at "
+            f"{self.layers[best[1]]} (deletion AUC {cell.deletion_auc:.3f}).")
+
+    def _mark(self, best) -> None:
+        view, caption = self.cells[best]
+        caption.setText("★ " + caption.text() + " · most faithful")
+        frame = caption.parentWidget()
+        frame.setFrameShape(QFrame.Shape.Box)
+        frame.setLineWidth(3)
 
     def best_cell(self):
         if not self.filled:
@@ -214,3 +260,34 @@ class CompareGrid(QWidget):
 
     def set_input(self, image: np.ndarray | None) -> None:
         self.input_image = image
+
+    def figure_panels(self):
+        """One export panel per filled cell, the most faithful one marked."""
+        from workbench.io.figure import FigurePanel
+        from workbench.io.overlay import overlay
+
+        best = self.best_cell()
+        style = self.overlay_style
+        panels = []
+        for (row, column), cell in sorted(self.filled.items()):
+            picture = overlay(self.input_image, cell.heat, style.colormap, style.opacity,
+                              style.threshold, style.scaling, "attribution value") \
+                if style is not None else overlay(self.input_image, cell.heat)
+            view, _caption = self.cells[(row, column)]
+            mark = "★ " if (row, column) == best else ""
+            panels.append(FigurePanel(
+                picture, f"{mark}{self.method_titles[self.methods[row]]} · {self.layers[column]}",
+                view.scale, note=f"deletion AUC {cell.deletion_auc:.3f} · insertion AUC "
+                                 f"{cell.insertion_auc:.3f}"))
+        return panels
+
+    def caption(self) -> str:
+        if not self.filled:
+            return ""
+        cell = next(iter(self.filled.values()))
+        best = self.best_cell()
+        return (f"Comparison grid of “{cell.label}” (class {cell.target}): methods "
+                f"{', '.join(self.method_titles[m] for m in self.methods)} × layers "
+                f"{', '.join(self.layers)}; most faithful by deletion AUC: "
+                f"{self.method_titles[self.methods[best[0]]]} at {self.layers[best[1]]} "
+                f"({self.filled[best].deletion_auc:.3f})")

@@ -20,32 +20,62 @@ class MapResult:
     method: str
     layer: str | None
     top: list  # ClassScore, best first
+    prob: float = float("nan")  # p(target)
+    method_title: str = ""
+    seconds: float = 0.0  # how long the method ran (for time estimates)
 
 
-def _top_scores(model, x, logits, k=5):
+def _probabilities(model, x, logits):
     import torch
-
-    from workbench.core.predict import ClassScore
 
     if logits is None:
         with torch.inference_mode():
             logits = model.module(x)
-    probs = torch.softmax(logits[0].float(), dim=0)
+    return torch.softmax(logits[0].float(), dim=0)
+
+
+def _top_scores(model, probs, k=5):
+    from workbench.core.predict import ClassScore
+
     values, indices = probs.topk(min(k, probs.numel()))
     return [ClassScore(int(i), model.label(int(i)), float(v))
             for v, i in zip(values.tolist(), indices.tolist(), strict=True)]
 
 
 def map_job(model, image, method, layer, target, params, ctx) -> MapResult:
-    from workbench.core.attribution import attribute
+    """One map; ``image`` is a pixel array or a path to read."""
+    import time
+
+    from workbench.core.attribution import attribute, get_method
     from workbench.core.preprocess import model_input, to_image
 
+    if isinstance(image, str):
+        from workbench.io.images import load_image
+
+        image = load_image(image)
     x = model_input(model, image)
     targets = None if target is None else [target]
+    started = time.perf_counter()
     result = attribute(model, x, method, layer=layer, targets=targets, params=params, ctx=ctx)
+    seconds = time.perf_counter() - started
     chosen = result.targets[0]
+    probs = _probabilities(model, x, result.logits)
     return MapResult(result.numpy()[0], to_image(x), chosen, model.label(chosen), method,
-                     result.layer, _top_scores(model, x, result.logits))
+                     result.layer, _top_scores(model, probs), float(probs[chosen]),
+                     get_method(method).title, seconds)
+
+
+def pair_job(model, images, method, layer, targets, params, ctx) -> list[MapResult]:
+    """Two maps: the same image for two classes, or two images (``None``: each's top-1)."""
+    from workbench.core.jobs import JobContext
+
+    results = []
+    for index, (image, target) in enumerate(zip(images, targets, strict=True)):
+        ctx.check()
+        part = JobContext(cancel_event=ctx.cancel_event)
+        results.append(map_job(model, image, method, layer, target, params, part))
+        ctx.progress((index + 1) / len(images), f"Map {index + 1} of {len(images)}")
+    return results
 
 
 def faithfulness_job(model, image, heat, target, ctx):
@@ -66,6 +96,8 @@ class GridCell:
     deletion_auc: float = float("nan")
     insertion_auc: float = float("nan")
     error: str = ""
+    target: int = -1
+    label: str = ""
 
 
 def grid_job(model, image, methods, layers, target, ctx):
@@ -88,8 +120,9 @@ def grid_job(model, image, methods, layers, target, ctx):
             result = attribute(model, x, method.name, layer=layers[column],
                                targets=None if target is None else [target], ctx=quiet)
             score = faithfulness(model, x, result.maps[0], result.targets[0], params, quiet)
+            chosen = result.targets[0]
             ctx.partial(GridCell(row, column, result.numpy()[0], score.deletion_auc,
-                                 score.insertion_auc))
+                                 score.insertion_auc, "", chosen, model.label(chosen)))
         except WorkbenchError as exc:
             ctx.partial(GridCell(row, column, None, error=str(exc)))
         ctx.progress((done + 1) / len(cells), f"Comparison grid {done + 1}/{len(cells)}")

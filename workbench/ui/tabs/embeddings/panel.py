@@ -8,24 +8,13 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import (
-    QComboBox,
-    QFileDialog,
-    QFormLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QListWidget,
-    QListWidgetItem,
-    QPushButton,
-    QSpinBox,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from workbench.ui.tabs.base import TaskPanel
+from workbench.ui.tabs.embeddings.controls import build_controls
+from workbench.ui.tabs.embeddings.exports import MapExports
+from workbench.ui.tabs.embeddings.gallery import Gallery
 from workbench.ui.tabs.embeddings.jobs import (
     DatasetSpec,
     build_map_job,
@@ -35,20 +24,15 @@ from workbench.ui.tabs.embeddings.jobs import (
     thumbnail_job,
     warm_umap_job,
 )
+from workbench.ui.widgets.colorbar import ColorBar
 from workbench.ui.widgets.image_view import ImageView
-from workbench.ui.widgets.param_form import ParamForm
-from workbench.ui.widgets.qt_images import icon_from_array
+from workbench.ui.widgets.legend import Legend
 from workbench.ui.widgets.scatter_map import CONTINUOUS_BINS, ScatterMap
-from workbench.ui.widgets.target_picker import ClassChooser
 
-SOURCES = (("Opened inputs", "inputs"), ("Folder…", "folder"), ("Video…", "video"),
-           ("scikit-learn digits", "digits"))
-COLOUR_BY = ("label", "predicted class", "probability of a class")
-ROW_ROLE = Qt.ItemDataRole.UserRole
 _UMAP_WARM = False  # compiled (or compiling) in this process
 
 
-class EmbeddingsPanel(TaskPanel):
+class EmbeddingsPanel(MapExports, TaskPanel):
     title = "Embeddings"
 
     def __init__(self, state, runner, parent=None):
@@ -59,128 +43,70 @@ class EmbeddingsPanel(TaskPanel):
         self.predictions = None  # (top-1 (N,), probabilities (N, C) float16)
         self.neighbours = None  # (query description, indices, distances)
         self.selection = np.zeros(0, int)
+        self.source_path = ""
         self._handle = None
         self._hovered = -1
         self.map = ScatterMap()
         self.map.point_clicked.connect(self.neighbours_of_point)
         self.map.point_hovered.connect(self._on_hover)
         self.map.lasso_selected.connect(self._on_lasso)
+        self.legend = Legend("Colours")
+        self.colorbar = ColorBar()
+        self.colorbar.setVisible(False)
         self.preview = ImageView(title="hover a point")
-        self.preview.setMaximumWidth(220)
-        self.gallery = QListWidget()
-        self.gallery.setViewMode(QListWidget.ViewMode.IconMode)
-        self.gallery.setIconSize(QSize(72, 72))
-        self.gallery.setGridSize(QSize(96, 112))
-        self.gallery.setWordWrap(True)
-        self.gallery.setResizeMode(QListWidget.ResizeMode.Adjust)
-        self.gallery.setMaximumHeight(150)
-        self.gallery.itemDoubleClicked.connect(self._open_item)
-        self.gallery_title = QLabel("Click a point for its nearest neighbours; Shift-click "
-                                    "twice to lasso a region.")
+        self.preview.setMinimumSize(120, 120)
+        self.gallery = Gallery(runner, self._open_item)
         self.status = QLabel("Pick a dataset and build a map.")
         self.status.setWordWrap(True)
-        self.gallery_title.setWordWrap(True)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addWidget(self.legend, 2)
+        side_layout.addWidget(self.colorbar, 2, Qt.AlignmentFlag.AlignLeft)
+        side_layout.addWidget(self.preview, 1)
         top = QSplitter()
         top.addWidget(self.map)
-        top.addWidget(self.preview)
-        top.setSizes([700, 200])
-        views = QWidget()
-        layout = QVBoxLayout(views)
-        layout.addWidget(top, 1)
-        layout.addWidget(self.status)
-        layout.addWidget(self.gallery_title)
-        layout.addWidget(self.gallery)
-        self.lay_out(views, self._build_controls(), (640, 340))
+        top.addWidget(side)
+        top.setStretchFactor(0, 4)
+        top.setStretchFactor(1, 1)
+        top.setChildrenCollapsible(False)
+        views = QSplitter(Qt.Orientation.Vertical)
+        body = QWidget()
+        body_layout = QVBoxLayout(body)
+        body_layout.setContentsMargins(0, 0, 0, 0)
+        body_layout.addWidget(top, 1)
+        body_layout.addWidget(self.status)
+        views.addWidget(body)
+        views.addWidget(self.gallery)
+        views.setStretchFactor(0, 4)
+        views.setStretchFactor(1, 1)
+        views.setChildrenCollapsible(False)
+        self.lay_out(views, build_controls(self))
+        self.add_shortcuts(run=self.build_button, stop=self.stop_button,
+                           export=self.figure_button)
         state.model_changed.connect(self._on_model)
 
-    # ---------------------------------------------------------------- building
-    def _build_controls(self) -> QWidget:
-        self.source = QComboBox()
-        for text, kind in SOURCES:
-            self.source.addItem(text, kind)
-        self.source.activated.connect(self._on_source)
-        self.source_path = ""
-        self.path_label = QLabel("")
-        self.path_label.setWordWrap(True)
-        self.every = QSpinBox(minimum=1, maximum=10_000, value=10, prefix="every ",
-                              suffix=" frames")
-        self.every.setEnabled(False)
-        self.layer = QComboBox()
-        self.layer.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.layer.setMinimumContentsLength(10)
-        self.method = QComboBox()
-        self.method.currentIndexChanged.connect(self._on_method)
-        self.form = ParamForm()
-        build = QPushButton("Build map")
-        build.setObjectName("buildMap")
-        build.clicked.connect(self.build)
-        stop = QPushButton("Stop")
-        stop.clicked.connect(lambda: self.runner.cancel(self._handle))
-        self.colour_by = QComboBox()
-        self.colour_by.addItems(COLOUR_BY)
-        self.colour_by.currentTextChanged.connect(self.recolour)
-        self.colour_class = ClassChooser()
-        self.colour_class.currentIndexChanged.connect(lambda _i: self.recolour())
-        self.k = QSpinBox(minimum=1, maximum=200, value=12)
-        self.metric_combo = QComboBox()
-        self.metric_combo.addItems(["cosine", "euclidean", "dot"])
-        current = QPushButton("Neighbours of the current image")
-        current.clicked.connect(self.neighbours_of_current)
-        exports = QHBoxLayout()
-        for text, slot in (("PNG…", self.export_png), ("SVG…", self.export_svg),
-                           ("CSV…", self.export_csv), ("Selection…", self.export_selection)):
-            button = QPushButton(text)
-            button.clicked.connect(lambda _c=False, s=slot: s())
-            exports.addWidget(button)
-        data_box = QGroupBox("Data and layer")
-        form = QFormLayout(data_box)
-        form.addRow("Dataset", self.source)
-        form.addRow(self.path_label)
-        form.addRow("Video", self.every)
-        form.addRow("Layer", self.layer)
-        map_box = QGroupBox("Map")
-        map_form = QFormLayout(map_box)
-        map_form.addRow("Method", self.method)
-        map_form.addRow(self.form)
-        buttons = QHBoxLayout()
-        buttons.addWidget(build)
-        buttons.addWidget(stop)
-        map_form.addRow(buttons)
-        map_form.addRow("Colour by", self.colour_by)
-        map_form.addRow("Class", self.colour_class)
-        knn_box = QGroupBox("Nearest neighbours (original features)")
-        knn = QFormLayout(knn_box)
-        knn.addRow("k", self.k)
-        knn.addRow("Metric", self.metric_combo)
-        knn.addRow(current)
-        export_box = QGroupBox("Export")
-        export_box.setLayout(exports)
-        body = QWidget()
-        column = QVBoxLayout(body)
-        for box in (data_box, map_box, knn_box, export_box):
-            column.addWidget(box)
-        column.addStretch(1)
-        return body
-
     # ------------------------------------------------------------------ inputs
+    def current_layer(self) -> str | None:
+        return self.layer.layer()
+
+    def choose_layer(self, name: str) -> None:
+        self.layer.choose(name)
+
     def _on_model(self, model) -> None:
         self.map_data = self.predictions = None
-        self.layer.clear()
         if model is None:
+            self.layer.set_model(None)
             return
         if not self.reducers:
             self._load_reducers()
         from workbench.core.embedding import default_layer
 
-        for info in model.layers:
-            if info.output_shape and len(info.output_shape) >= 2:
-                self.layer.addItem(f"{info.name}  ({'×'.join(map(str, info.output_shape[1:]))})",
-                                   info.name)
         try:
-            self.layer.setCurrentIndex(self.layer.findData(default_layer(model)))
+            default = default_layer(model)
         except Exception:  # noqa: BLE001 - a model without a usable layer: leave the choice
-            pass
+            default = None
+        self.layer.set_model(model, default)
         self.colour_class.set_labels(model.labels)
         if model.name == "digits_lenet":
             self.set_source("digits")
@@ -192,9 +118,9 @@ class EmbeddingsPanel(TaskPanel):
         for name, reducer in self.reducers.items():
             self.method.addItem(reducer.title or name, name)
         self.method.setCurrentIndex(self.method.findData("pca"))
-        self._on_method()
+        self.on_method()
 
-    def _on_method(self, *_args) -> None:
+    def on_method(self, *_args) -> None:
         if self.reducers:
             self.form.set_params(self.reducers[self.method.currentData()].params_cls)
             if self.method.currentData() == "umap":
@@ -211,7 +137,7 @@ class EmbeddingsPanel(TaskPanel):
         io_runner.submit(warm_umap_job, name="Compiling UMAP (first use only)",
                          key="umap-warm-up", on_error=self.state.error)
 
-    def _on_source(self, _index: int) -> None:
+    def on_source(self, _index: int) -> None:
         kind = self.source.currentData()
         path = ""
         if kind == "folder":
@@ -259,6 +185,7 @@ class EmbeddingsPanel(TaskPanel):
             return
         self.status.setText(f"building a {self.reducers[method].title} map …")
         self.predictions = None
+        self.gallery.clear()
         self._handle = self.runner.submit(
             partial(build_map_job, model, spec, self.layer.currentData(), method, params,
                     self.metric_combo.currentText()),
@@ -279,15 +206,20 @@ class EmbeddingsPanel(TaskPanel):
 
     def _on_map(self, data) -> None:
         self.map_data = data
+        self.neighbours, self.selection = None, np.zeros(0, int)
+        self.gallery.clear()
+        self.map.set_marks([])
         self.recolour()
-        skipped = f"; skipped {len(data.skipped)} unreadable files" if data.skipped else ""
-        cached = " (features from the cache)" if data.from_cache else ""
-        self.status.setText(f"{len(data.coords)} points · {data.layer} · "
-                            f"{self.reducers[data.method].title} in {data.seconds:.1f} s"
-                            f"{cached}{skipped}")
         if data.skipped:
             self.state.error(f"Skipped {len(data.skipped)} unreadable files: "
                              f"{data.skipped[0][0]}: {data.skipped[0][1]}")
+
+    def map_summary(self) -> str:
+        data = self.map_data
+        skipped = f"; skipped {len(data.skipped)} unreadable files" if data.skipped else ""
+        cached = " (features from the cache)" if data.from_cache else ""
+        return (f"{len(data.coords)} points · {data.layer} · "
+                f"{self.reducers[data.method].title} in {data.seconds:.1f} s{cached}{skipped}")
 
     def _on_error(self, message: str) -> None:
         self.status.setText(message)
@@ -302,10 +234,12 @@ class EmbeddingsPanel(TaskPanel):
         if data is None:
             return
         mode = self.colour_by.currentText()
+        self.colorbar.setVisible(False)
         if mode == "label":
             names = data.label_names or []
             self.map.set_points(data.coords, data.labels if names else np.full(
                 len(data.coords), -1), names)
+            self._colours_shown("coloured by label" if names else "no labels: one colour")
             return
         if self.predictions is None:
             self.status.setText("computing the model's predictions for every point …")
@@ -319,17 +253,30 @@ class EmbeddingsPanel(TaskPanel):
             groups = np.searchsorted(classes, top)
             self.map.set_points(data.coords, groups,
                                 [self.state.model.label(int(c)) for c in classes])
+            self._colours_shown("coloured by predicted class")
         else:
-            chosen = self.colour_class.index_value()
-            values = probs[:, chosen].astype(np.float32)
-            bins = np.minimum((values * CONTINUOUS_BINS).astype(int), CONTINUOUS_BINS - 1)
-            names = [f"p({self.state.model.label(chosen)}) ≈ {(b + 0.5) / CONTINUOUS_BINS:.2f}"
-                     for b in range(CONTINUOUS_BINS)]
-            self.map.set_points(data.coords, bins, names, continuous=True)
+            self._colour_by_probability(probs)
+
+    def _colour_by_probability(self, probs) -> None:
+        from workbench.io.overlay import RAW, ColorScale
+
+        chosen = self.colour_class.index_value()
+        label = self.state.model.label(chosen)
+        values = probs[:, chosen].astype(np.float32)
+        bins = np.minimum((values * CONTINUOUS_BINS).astype(int), CONTINUOUS_BINS - 1)
+        names = [f"{b / CONTINUOUS_BINS:.2f}–{(b + 1) / CONTINUOUS_BINS:.2f}"
+                 for b in range(CONTINUOUS_BINS)]
+        self.map.set_points(self.map_data.coords, bins, names, continuous=True)
+        self.colorbar.set_scale(ColorScale("viridis", 0.0, 1.0, f"p({label})", RAW))
+        self.colorbar.setVisible(True)
+        self._colours_shown(f"coloured by p({label})", legend=False)
+
+    def _colours_shown(self, text: str, legend: bool = True) -> None:
+        self.legend.set_entries(self.map.entries if legend else [])
+        self.status.setText(f"{self.map_summary()} · {text}")
 
     def _on_predictions(self, result) -> None:
         self.predictions = result
-        self.status.setText(f"coloured by {self.colour_by.currentText()}")
         self.recolour()
 
     # -------------------------------------------------------------- neighbours
@@ -366,8 +313,8 @@ class EmbeddingsPanel(TaskPanel):
         indices, distances = result
         self.neighbours = (title, indices[0], distances[0])
         self.map.select(indices[0])
-        self._fill_gallery(indices[0], [f"{d:.3f}" for d in distances[0]],
-                           f"{title} ({self.metric_combo.currentText()} distance)")
+        self.gallery.fill(self.map_data, indices[0], [f"{d:.3f}" for d in distances[0]],
+                          f"{title} ({self.metric_combo.currentText()} distance)")
 
     def _on_lasso(self, indices) -> None:
         self.selection = np.asarray(indices, int)
@@ -376,27 +323,9 @@ class EmbeddingsPanel(TaskPanel):
         if len(self.selection):
             self.map.select(self.selection)
         shown = self.selection[:60]
-        self._fill_gallery(shown, ["" for _ in shown],
-                           f"lasso: {len(self.selection)} points"
-                           + (" (first 60 shown)" if len(self.selection) > 60 else ""))
-
-    def _fill_gallery(self, indices, captions, title: str) -> None:
-        self.gallery.clear()
-        self.gallery_title.setText(title)
-        for index, caption in zip(indices, captions, strict=True):
-            name = Path(self.map_data.names[int(index)]).name
-            item = QListWidgetItem(f"{name}\n{caption}".strip())
-            item.setData(ROW_ROLE, int(index))
-            self.gallery.addItem(item)
-            self.runner.submit(partial(thumbnail_job, self.map_data, int(index)),
-                               name="Thumbnail", on_finished=partial(self._set_icon, item),
-                               on_error=lambda _m: None)
-
-    def _set_icon(self, item, result) -> None:
-        try:
-            item.setIcon(icon_from_array(result[1]))
-        except RuntimeError:  # the gallery was refilled meanwhile
-            pass
+        self.gallery.fill(self.map_data, shown, ["" for _ in shown],
+                          f"lasso: {len(self.selection)} points"
+                          + (" (first 60 shown)" if len(self.selection) > 60 else ""))
 
     def _on_hover(self, index: int) -> None:
         if index < 0 or self.map_data is None or index == self._hovered:
@@ -415,18 +344,18 @@ class EmbeddingsPanel(TaskPanel):
         if index == self._hovered:
             self.preview.set_image(thumbnail)
 
-    def _open_item(self, item) -> None:
+    def _open_item(self, index: int) -> None:
         """Open a neighbour in the Inputs dock."""
-        index = item.data(ROW_ROLE)
         dock = getattr(self.window(), "inputs", None)
-        entry = self.map_data.dataset.items[self.map_data.features.indices[index]] \
-            if self.map_data.features.indices is not None else self.map_data.dataset.items[index]
+        data = self.map_data
+        entry = data.dataset.items[data.features.indices[index]] \
+            if data.features.indices is not None else data.dataset.items[index]
         if dock is None:
             return
         if entry.path and entry.frame is None:
             dock.add_paths([entry.path], select=True)
         else:
-            dock.add_array(self.map_data.dataset.load(index), Path(entry.name).name)
+            dock.add_array(data.dataset.load(index), Path(entry.name).name)
 
     # ---------------------------------------------------- adversarial points
     def place_pair(self, original: np.ndarray, adversarial: np.ndarray) -> None:
@@ -442,99 +371,6 @@ class EmbeddingsPanel(TaskPanel):
                                    [original, adversarial]),
                            name="Place the adversarial pair", key="embedding-place",
                            on_finished=placed, on_error=self.state.error)
-
-    # ------------------------------------------------------------------ export
-    def export_png(self, path: str | None = None) -> str | None:
-        from pyqtgraph.exporters import ImageExporter
-
-        return self._export(path, "embedding.png", "PNG (*.png)", ImageExporter, width=2000)
-
-    def export_svg(self, path: str | None = None) -> str | None:
-        """Vector SVG of the map, drawn by Qt's SVG generator (pyqtgraph's SVG exporter
-        fails on some of Qt 6's path data)."""
-        from PySide6.QtCore import QBuffer, QByteArray, QIODevice
-        from PySide6.QtGui import QPainter
-        from PySide6.QtSvg import QSvgGenerator
-
-        from workbench.io.atomic import write_bytes_atomic
-
-        if self.map_data is None:
-            return None
-        if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Export map", "embedding.svg",
-                                                  "SVG (*.svg)")
-        if not path:
-            return None
-        data = QByteArray()
-        buffer = QBuffer(data)
-        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        generator = QSvgGenerator()
-        generator.setOutputDevice(buffer)
-        generator.setSize(self.map.size())
-        generator.setViewBox(self.map.rect())
-        generator.setTitle(self.caption())
-        painter = QPainter(generator)
-        self.map.render(painter)
-        painter.end()
-        buffer.close()
-        write_bytes_atomic(path, bytes(data.data()))
-        self.state.info(f"Saved {path}")
-        return path
-
-    def _export(self, path, default, pattern, exporter_cls, width=None):
-        import tempfile
-
-        from workbench.io.atomic import write_bytes_atomic
-
-        if self.map_data is None:
-            return None
-        if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Export map", default, pattern)
-        if not path:
-            return None
-        exporter = exporter_cls(self.map.getPlotItem())
-        if width:
-            exporter.parameters()["width"] = width
-        with tempfile.TemporaryDirectory() as folder:
-            scratch = Path(folder) / Path(path).name
-            exporter.export(str(scratch))
-            write_bytes_atomic(path, scratch.read_bytes())
-        self.state.info(f"Saved {path}")
-        return path
-
-    def export_csv(self, path: str | None = None) -> str | None:
-        from workbench.io.tables import write_csv
-
-        if self.map_data is None:
-            return None
-        if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Export coordinates", "embedding.csv",
-                                                  "CSV (*.csv)")
-        if not path:
-            return None
-        data = self.map_data
-        names = data.label_names
-        rows = [(f"{x:.6g}", f"{y:.6g}", int(label),
-                 names[label] if 0 <= label < len(names) else "", name)
-                for (x, y), label, name in zip(data.coords, data.labels, data.names, strict=True)]
-        write_csv(path, ("x", "y", "label", "label_name", "path"), rows)
-        self.state.info(f"Saved {path}")
-        return path
-
-    def export_selection(self, path: str | None = None) -> str | None:
-        from workbench.io.atomic import write_bytes_atomic
-
-        if self.map_data is None or not len(self.selection):
-            self.state.error("Lasso a region first (Shift-click around it)")
-            return None
-        if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Export selected paths",
-                                                  "selection.txt", "Text (*.txt)")
-        if not path:
-            return None
-        lines = "\n".join(self.map_data.names[i] for i in self.selection) + "\n"
-        write_bytes_atomic(path, lines.encode("utf-8", "surrogateescape"))
-        return path
 
     def caption(self) -> str:
         if self.map_data is None or self.state.model is None:

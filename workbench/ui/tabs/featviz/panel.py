@@ -9,18 +9,11 @@ from functools import partial
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QCompleter,
-    QDoubleSpinBox,
     QFileDialog,
-    QFormLayout,
     QGridLayout,
-    QGroupBox,
-    QHBoxLayout,
     QLabel,
     QPushButton,
-    QSpinBox,
+    QSplitter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -28,12 +21,12 @@ from PySide6.QtWidgets import (
 
 from workbench.ui.tabs.base import TaskPanel
 from workbench.ui.tabs.featviz.channel_mosaic import ChannelMosaic
+from workbench.ui.tabs.featviz.controls import build_controls, build_gallery
 from workbench.ui.tabs.featviz.jobs import channels_job, examples_job, featviz_job, load_images_job
+from workbench.ui.theme import current_theme
 from workbench.ui.widgets.image_view import ImageView
-from workbench.ui.widgets.param_form import ParamForm
 
-OBJECTIVE_KINDS = ("channel", "neuron", "deepdream", "class logit", "class probability")
-MAX_BATCH = 4
+PLOT_MIN_HEIGHT = 110
 
 
 class FeatureVizPanel(TaskPanel):
@@ -54,125 +47,40 @@ class FeatureVizPanel(TaskPanel):
         self._paused = False
         self.views = QWidget()
         self.views_layout = QGridLayout(self.views)
+        self.views_layout.setContentsMargins(0, 0, 0, 0)
         self.result_views: list[ImageView] = []
         self.curve_plot = pg.PlotWidget()
         self.curve_plot.setLabel("bottom", "step")
         self.curve_plot.setLabel("left", "objective")
-        self.curve_plot.setMinimumHeight(120)
-        self.curve = self.curve_plot.plot(pen=pg.mkPen("#e07b20", width=2))
+        self.curve_plot.setMinimumHeight(PLOT_MIN_HEIGHT)
+        self.curve = self.curve_plot.plot(pen=pg.mkPen(current_theme().colors["bar_top"],
+                                                        width=2))
         self.status = QLabel("Pick a unit and press Run.")
         self.status.setWordWrap(True)
         self.mosaic = ChannelMosaic()
         self.mosaic.channel_clicked.connect(self._on_channel_clicked)
-        self.gallery = self._build_gallery()
+        self.gallery = build_gallery(self)
         tabs = QTabWidget()
-        live = QWidget()
-        live_layout = QVBoxLayout(live)
-        live_layout.addWidget(self.views, 3)
-        live_layout.addWidget(self.curve_plot, 1)
-        live_layout.addWidget(self.status)
+        live = QSplitter(Qt.Orientation.Vertical)
+        live.addWidget(self.views)
+        bottom = QWidget()
+        bottom_layout = QVBoxLayout(bottom)
+        bottom_layout.setContentsMargins(0, 0, 0, 0)
+        bottom_layout.addWidget(self.curve_plot, 1)
+        bottom_layout.addWidget(self.status)
+        live.addWidget(bottom)
+        live.setStretchFactor(0, 4)
+        live.setStretchFactor(1, 1)
+        live.setChildrenCollapsible(False)
         tabs.addTab(live, "Optimization")
         tabs.addTab(self.mosaic, "Channels")
         tabs.addTab(self.gallery, "Dataset examples")
         self.view_tabs = tabs
-        self.lay_out(tabs, self._build_controls())
+        self.lay_out(tabs, build_controls(self))
+        self.add_shortcuts(run=self.run_button, stop=self.stop_button)
         self._set_batch_views(1)
+        self.on_kind(self.kind.currentText())
         state.model_changed.connect(self._on_model)
-        state.layer_changed.connect(self._on_state_layer)
-
-    # ---------------------------------------------------------------- building
-    def _build_controls(self) -> QWidget:
-        self.kind = QComboBox()
-        self.kind.addItems(OBJECTIVE_KINDS)
-        self.kind.currentTextChanged.connect(self._on_kind)
-        self.layer = QComboBox()
-        self.layer.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.layer.setMinimumContentsLength(10)
-        self.layer.activated.connect(lambda _i: self.state.set_layer(self.layer.currentData()))
-        self.channel = QSpinBox(minimum=0, maximum=0)
-        self.channel.setObjectName("channelSpin")
-        self.neuron_x = QSpinBox(minimum=0, maximum=512)
-        self.neuron_y = QSpinBox(minimum=0, maximum=512)
-        self.class_box = QComboBox()
-        self.class_box.setEditable(True)
-        self.class_box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.negative = QCheckBox("minimize instead (negative)")
-        self.diversity = QDoubleSpinBox(minimum=0.0, maximum=1000.0, value=0.0, singleStep=1.0)
-        self.batch = QSpinBox(minimum=1, maximum=MAX_BATCH, value=1)
-        self.size_spin = QSpinBox(minimum=32, maximum=1024, value=224, singleStep=32, suffix=" px")
-        self.steps = QSpinBox(minimum=1, maximum=100_000, value=256)
-        self.seed = QSpinBox(minimum=0, maximum=1_000_000, value=0)
-        self.start_from = QComboBox()
-        self.start_from.addItems(["noise", "current image"])
-        self.live_form = ParamForm()  # filled once torch is loaded (the first model)
-        self.live_form.changed.connect(self._push_live_config)
-        self.run_button = QPushButton("Run")
-        self.run_button.setObjectName("runFeatviz")
-        self.run_button.clicked.connect(self.run)
-        self.pause_button = QPushButton("Pause")
-        self.pause_button.clicked.connect(self.toggle_pause)
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.clicked.connect(self.stop)
-        unit = QGroupBox("Unit")
-        form = QFormLayout(unit)
-        form.addRow("Objective", self.kind)
-        form.addRow("Layer", self.layer)
-        form.addRow("Channel", self.channel)
-        neuron = QHBoxLayout()
-        neuron.addWidget(self.neuron_x)
-        neuron.addWidget(self.neuron_y)
-        form.addRow("Neuron x, y", neuron)
-        form.addRow("Class", self.class_box)
-        form.addRow(self.negative)
-        pick = QPushButton("Show this layer's channels")
-        pick.clicked.connect(self.show_channels)
-        form.addRow(pick)
-        run = QGroupBox("Run")
-        run_form = QFormLayout(run)
-        run_form.addRow("Images", self.batch)
-        run_form.addRow("Diversity", self.diversity)
-        run_form.addRow("Size", self.size_spin)
-        run_form.addRow("Steps", self.steps)
-        run_form.addRow("Seed", self.seed)
-        run_form.addRow("Start from", self.start_from)
-        buttons = QHBoxLayout()
-        for button in (self.run_button, self.pause_button, self.stop_button):
-            buttons.addWidget(button)
-        run_form.addRow(buttons)
-        live = QGroupBox("Live settings (apply on the next step)")
-        QVBoxLayout(live).addWidget(self.live_form)
-        body = QWidget()
-        column = QVBoxLayout(body)
-        for box in (unit, run, live):
-            column.addWidget(box)
-        column.addStretch(1)
-        self._on_kind(self.kind.currentText())
-        return body
-
-    def _build_gallery(self) -> QWidget:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        buttons = QHBoxLayout()
-        from_inputs = QPushButton("From the opened inputs")
-        from_inputs.clicked.connect(self.examples_from_inputs)
-        from_folder = QPushButton("From a folder…")
-        from_folder.clicked.connect(lambda: self.examples_from_folder())
-        buttons.addWidget(from_inputs)
-        buttons.addWidget(from_folder)
-        layout.addLayout(buttons)
-        self.examples_status = QLabel("The images (and crops) that excite the unit most.")
-        layout.addWidget(self.examples_status)
-        grid = QGridLayout()
-        self.optimized_view = ImageView(title="optimized")
-        grid.addWidget(self.optimized_view, 0, 0, 3, 1)
-        self.example_views = []
-        for index in range(9):
-            view = ImageView(title=" ")
-            grid.addWidget(view, index // 3, 1 + index % 3)
-            self.example_views.append(view)
-        layout.addLayout(grid, 1)
-        return page
 
     def _set_batch_views(self, count: int) -> None:
         while len(self.result_views) > count:
@@ -183,45 +91,40 @@ class FeatureVizPanel(TaskPanel):
         while len(self.result_views) < count:
             view = ImageView(title=" ")
             self.result_views.append(view)
+        columns = 2 if count == 4 else count
         for index, view in enumerate(self.result_views):
-            self.views_layout.addWidget(view, 0, index)
-            self.views_layout.setColumnStretch(index, 1)
+            row, column = divmod(index, columns)
+            self.views_layout.addWidget(view, 2 * row, column)
+            self.views_layout.setColumnStretch(column, 1)
+            self.views_layout.setRowStretch(2 * row, 1)
             save = QPushButton("Save PNG…")
+            save.setToolTip("this image with its recipe in the PNG's text")
             save.clicked.connect(partial(self.save_image, index))
-            self.views_layout.addWidget(save, 1, index)
+            self.views_layout.addWidget(save, 2 * row + 1, column)
 
     # ------------------------------------------------------------------ inputs
     def _on_model(self, model) -> None:
         self.stop()
-        self.layer.clear()
-        self.class_box.clear()
+        self.layer.set_model(model)
         if model is None:
+            self.class_box.clear()
             return
         from workbench.core.featureviz import FeatureVizConfig
 
         self.live_form.set_params(FeatureVizConfig)
-        for info in model.layers:
-            if info.output_shape and len(info.output_shape) >= 2:
-                self.layer.addItem(f"{info.name}  ({'×'.join(map(str, info.output_shape[1:]))})",
-                                   info.name)
-        labels = [f"{i}: {label}" for i, label in enumerate(model.labels)]
-        self.class_box.addItems(labels)
-        completer = QCompleter(labels, self)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.class_box.setCompleter(completer)
-        self._select_layer(self.state.layer or model.default_cam_layer)
+        self.class_box.set_labels(model.labels)
+        self.update_channel_range()
 
-    def _on_state_layer(self, name: str) -> None:
-        self._select_layer(name)
+    def current_layer(self) -> str | None:
+        return self.layer.layer()
 
-    def _select_layer(self, name) -> None:
-        index = self.layer.findData(name)
-        if index >= 0:
-            self.layer.setCurrentIndex(index)
-        self._update_channel_range()
+    def choose_layer(self, name: str) -> None:
+        self.layer.choose(name)
 
     def _update_channel_range(self) -> None:
+        self.update_channel_range()
+
+    def update_channel_range(self) -> None:
         model, name = self.state.model, self.layer.currentData()
         if model is None or not name:
             return
@@ -234,7 +137,7 @@ class FeatureVizPanel(TaskPanel):
             self.neuron_x.setValue(cols // 2)
             self.neuron_y.setValue(rows // 2)
 
-    def _on_kind(self, kind: str) -> None:
+    def on_kind(self, kind: str) -> None:
         self.channel.setEnabled(kind in ("channel", "neuron"))
         self.neuron_x.setEnabled(kind == "neuron")
         self.neuron_y.setEnabled(kind == "neuron")
@@ -257,8 +160,7 @@ class FeatureVizPanel(TaskPanel):
         )
 
         kind, layer = self.kind.currentText(), self.layer.currentData()
-        class_index = int(self.class_box.currentText().split(":", 1)[0] or 0) \
-            if self.class_box.currentText().split(":", 1)[0].strip().isdigit() else 0
+        class_index = self.class_box.index_value()
         objective = {
             "channel": lambda: Channel(layer, self.channel.value()),
             "neuron": lambda: Neuron(layer, self.channel.value(), self.neuron_x.value(),
@@ -281,7 +183,7 @@ class FeatureVizPanel(TaskPanel):
 
         return make(FeatureVizConfig, self.live_form.values())
 
-    def _push_live_config(self) -> None:
+    def push_live_config(self) -> None:
         """Copy the form into the running job's config object (read at every step)."""
         if self.config is None:
             return
@@ -396,7 +298,8 @@ class FeatureVizPanel(TaskPanel):
             return
         self.view_tabs.setCurrentIndex(1)
         self.runner.submit(partial(channels_job, model, image, layer), name="Layer channels",
-                           key="featviz-channels", on_finished=self.mosaic.show_channels,
+                           key="featviz-channels",
+                           on_finished=partial(self.mosaic.show_channels, layer=layer),
                            on_error=self.state.error)
 
     def examples_from_inputs(self) -> None:

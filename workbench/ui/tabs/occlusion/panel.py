@@ -6,60 +6,23 @@ from __future__ import annotations
 from functools import partial
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QButtonGroup,
-    QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
-    QFormLayout,
-    QGridLayout,
     QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QSlider,
-    QSplitter,
+    QStackedWidget,
     QTabWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from workbench.ui.tabs.base import TaskPanel
-from workbench.ui.tabs.occlusion.class_map import class_colors, class_image, legend_html
 from workbench.ui.tabs.occlusion.jobs import base_job, paint_job, sweep_job
-from workbench.ui.tabs.occlusion.mask_canvas import TOOLS, MaskCanvas
-from workbench.ui.widgets.charts import DeltaChart
-from workbench.ui.widgets.display_controls import DisplayControls
-from workbench.ui.widgets.overlay_view import OverlayView
-from workbench.ui.widgets.param_form import ParamForm
+from workbench.ui.tabs.occlusion.paint_page import PaintPage
+from workbench.ui.tabs.occlusion.sweep_page import SweepPage
 from workbench.ui.widgets.target_picker import TargetPicker
 
 REDRAW_MS = 150  # partial sweep results are drawn at most this often
-FILL_CHOICES = ("grey", "mean", "blur", "noise", "black", "inpaint", "level")
-
-
-class FillPicker(QWidget):
-    """Fill mode, or a grey level when "level" is chosen."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.mode = QComboBox()
-        self.mode.addItems(FILL_CHOICES)
-        self.level = QDoubleSpinBox(minimum=0.0, maximum=1.0, singleStep=0.05, value=0.5)
-        self.level.setEnabled(False)
-        self.mode.currentTextChanged.connect(lambda t: self.level.setEnabled(t == "level"))
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.mode, 1)
-        row.addWidget(self.level)
-
-    def value(self):
-        mode = self.mode.currentText()
-        return float(self.level.value()) if mode == "level" else mode
 
 
 class OcclusionPanel(TaskPanel):
@@ -75,129 +38,31 @@ class OcclusionPanel(TaskPanel):
         self._pending_sweep = None
         self._redraw = QTimer(self, singleShot=True, interval=REDRAW_MS, timeout=self._draw_pending)
         self.targets = TargetPicker()
-        self.targets.target_chosen.connect(lambda _t: self._on_target())
+        self.targets.target_chosen.connect(lambda _t: self._show_target())
+        self.paint = PaintPage(self)
+        self.sweeps = SweepPage(self)
         self.modes = QTabWidget()
-        self.modes.addTab(self._build_paint(), "Paint")
-        self.modes.addTab(self._build_sweep(), "Sliding window")
+        self.modes.addTab(self.paint.views, "Paint")
+        self.modes.addTab(self.sweeps.views, "Sliding window")
+        mode_controls = QStackedWidget()
+        mode_controls.addWidget(self.paint.controls)
+        mode_controls.addWidget(self.sweeps.controls)
+        self.modes.currentChanged.connect(mode_controls.setCurrentIndex)
         target_box = QGroupBox("Target class")
         QVBoxLayout(target_box).addWidget(self.targets)
-        self.target_label = QLabel("")
-        self.target_label.setWordWrap(True)
-        target_box.layout().addWidget(self.target_label)
-        splitter = QSplitter()
-        splitter.addWidget(self.modes)
-        side = QWidget()
-        side_layout = QVBoxLayout(side)
-        side_layout.addWidget(target_box)
-        side_layout.addWidget(self.chart, 1)
-        splitter.addWidget(side)
-        splitter.setSizes([700, 300])
-        QVBoxLayout(self).addWidget(splitter)
+        body = QWidget()
+        column = QVBoxLayout(body)
+        column.addWidget(target_box)
+        column.addWidget(mode_controls, 1)
+        self.lay_out(self.modes, body)
+        self.add_shortcuts(run=self.sweep_run, stop=self.sweep_stop, export=self.sweep_figure)
         state.model_changed.connect(self._on_inputs_changed)
         state.image_changed.connect(self._on_inputs_changed)
-
-    # --------------------------------------------------------------- building
-    def _build_paint(self) -> QWidget:
-        self.canvas = MaskCanvas()
-        self.canvas.mask_edited.connect(self.predict_now)
-        self.canvas.stroke_moved.connect(self.predict_now)
-        self.canvas.brush_size_changed.connect(lambda size: self.brush.setValue(size))
-        self.chart = DeltaChart()
-        tools = QHBoxLayout()
-        self.tool_buttons = QButtonGroup(self)
-        for tool in TOOLS:
-            button = QToolButton(text=tool.capitalize(), checkable=True)
-            button.setObjectName(f"tool-{tool}")
-            button.setChecked(tool == "brush")
-            button.clicked.connect(lambda _c=False, t=tool: setattr(self.canvas, "tool", t))
-            self.tool_buttons.addButton(button)
-            tools.addWidget(button)
-        tools.addStretch(1)
-        self.brush = QSlider(minimum=1, maximum=200, value=self.canvas.brush_size)
-        self.brush.setOrientation(pg.QtCore.Qt.Orientation.Horizontal)
-        self.brush.valueChanged.connect(lambda v: setattr(self.canvas, "brush_size", v))
-        self.fill = FillPicker()
-        self.fill.mode.currentTextChanged.connect(self.predict_now)
-        self.fill.level.valueChanged.connect(self.predict_now)
-        self.show_model_view = QToolButton(text="Show what the model sees", checkable=True)
-        self.show_model_view.toggled.connect(self._refresh_canvas_base)
-        edits = QGridLayout()
-        actions = (("Undo", self.canvas.undo, QKeySequence.StandardKey.Undo),
-                   ("Redo", self.canvas.redo, QKeySequence.StandardKey.Redo),
-                   ("Invert", self.canvas.invert, None),
-                   ("Clear", self.canvas.clear, None),
-                   ("Save mask…", self.save_mask, None),
-                   ("Load mask…", self.load_mask, None))
-        for number, (text, slot, keys) in enumerate(actions):
-            button = QPushButton(text)
-            button.clicked.connect(slot)
-            edits.addWidget(button, number // 3, number % 3)
-            if keys is not None:
-                QShortcut(keys, self, activated=slot)
-        form = QFormLayout()
-        form.addRow("Brush size", self.brush)
-        form.addRow("Fill", self.fill)
-        form.addRow("", self.show_model_view)
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.addLayout(tools)
-        layout.addWidget(self.canvas, 1)
-        layout.addLayout(form)
-        layout.addLayout(edits)
-        return page
-
-    def _build_sweep(self) -> QWidget:
-        self.sweep_form = ParamForm()  # filled once torch is loaded (the first model)
-        self.sweep_fill = FillPicker()
-        run = QPushButton("Run")
-        run.setObjectName("runSweep")
-        run.clicked.connect(self.run_sweep)
-        stop = QPushButton("Stop")
-        stop.clicked.connect(lambda: self.runner.cancel(self._sweep_handle))
-        self.sweep_status = QLabel("")
-        self.drop_view = OverlayView(title="drop in p(target)")
-        self.class_view = OverlayView(title="most probable class")
-        self.winner_view = OverlayView(title="p(winning class)")
-        self.legend = QLabel("")
-        self.legend.setWordWrap(True)
-        self.display = DisplayControls()
-        self.display.changed.connect(self._restyle)
-        exports = QVBoxLayout()
-        for text, slot in (("Export overlay…", self.export_overlay),
-                           ("Save grid…", self.export_grid)):
-            button = QPushButton(text)
-            button.clicked.connect(slot)
-            exports.addWidget(button)
-        self.sweep_form.layout().setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
-        top = QHBoxLayout()
-        top.addWidget(self.sweep_form)
-        fill_box = QFormLayout()
-        fill_box.addRow("Fill", self.sweep_fill)
-        fill_box.addRow(run, stop)
-        fill_box.addRow(self.sweep_status)
-        top.addLayout(fill_box)
-        top.addStretch(1)
-        views = QGridLayout()
-        for column, view in enumerate((self.drop_view, self.class_view, self.winner_view)):
-            views.addWidget(view, 0, column)
-            views.setColumnStretch(column, 1)
-        views.addWidget(self.legend, 1, 1)
-        bottom = QHBoxLayout()
-        bottom.addWidget(self.display, 1)
-        export_column = QVBoxLayout()
-        export_column.addLayout(exports)
-        export_column.addStretch(1)
-        bottom.addLayout(export_column)
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.addLayout(top)
-        layout.addLayout(views, 1)
-        layout.addLayout(bottom)
-        return page
 
     # ------------------------------------------------------------------ inputs
     def _on_inputs_changed(self, *_args) -> None:
         self.base, self.masked, self.sweep = None, None, None
+        self.sweeps.clear()
         if self.state.model is not None:
             self.targets.set_labels(self.state.model.labels)
             from workbench.core.occlusion.sliding import OcclusionParams
@@ -219,18 +84,15 @@ class OcclusionPanel(TaskPanel):
     def _on_base(self, model, image, result) -> None:
         if model is not self.state.model or image is not self.state.image:
             return
+        from workbench.core.predict import ClassScore
+
         self.base = result
         picture, probs = result
         self.canvas.set_base(picture)
         order = np.argsort(-probs)[:5]
-        from workbench.core.predict import ClassScore
-
         self.targets.show_top([ClassScore(int(i), model.label(int(i)), float(probs[i]))
                                for i in order])
         self.predict_now()
-
-    def _on_target(self) -> None:
-        self._show_target()
 
     # ------------------------------------------------------------------- paint
     def predict_now(self, *_args) -> None:
@@ -247,7 +109,7 @@ class OcclusionPanel(TaskPanel):
         self.masked = result
         self.chart.show_rows(result.rows())
         self._show_target()
-        self._refresh_canvas_base()
+        self.refresh_canvas_base()
 
     def _show_target(self) -> None:
         if self.masked is None or self.state.model is None:
@@ -256,10 +118,12 @@ class OcclusionPanel(TaskPanel):
         if target is None:
             target = int(np.argmax(self.masked.base_probs))
         before, after = self.masked.base_probs[target], self.masked.probs[target]
+        change = after - before
+        text = f"{change:+.1%}" if abs(change) >= 0.0005 else "no change"
         self.target_label.setText(f"<b>{self.state.model.label(target)}</b>: {before:.1%} → "
-                                  f"{after:.1%} ({after - before:+.1%})")
+                                  f"{after:.1%} ({text}) · {self.canvas.mask.mean():.0%} hidden")
 
-    def _refresh_canvas_base(self, *_args) -> None:
+    def refresh_canvas_base(self, *_args) -> None:
         if self.base is None:
             return
         show_masked = self.show_model_view.isChecked() and self.masked is not None
@@ -308,6 +172,7 @@ class OcclusionPanel(TaskPanel):
             self.state.error(str(exc))
             return
         self.sweep = None
+        self.sweeps.clear()
         self.sweep_status.setText("running …")
         self._sweep_handle = self.runner.submit(
             partial(sweep_job, model, image, self.sweep_fill.value(), self.targets.target,
@@ -330,33 +195,13 @@ class OcclusionPanel(TaskPanel):
 
     def _on_sweep(self, result) -> None:
         self.sweep = result
+        model = self.state.model
+        labels = model.labels if model is not None else []
+        label = model.label(result.target) if model is not None else str(result.target)
         picture = self.base[0] if self.base is not None else None
-        for view in (self.drop_view, self.class_view, self.winner_view):
-            if picture is not None and view.image is None:
-                view.set_image(picture)
-        label = self.state.model.label(result.target) if self.state.model else result.target
-        self.drop_view.set_title(f"drop in p({label})")
-        self.drop_view.set_map(result.pixel_map())
-        self.winner_view.set_map(result.pixel_map(np.nan_to_num(result.top_prob)))
-        colors = class_colors(result.top_class)
-        classes, counts = np.unique(result.top_class[result.top_class >= 0], return_counts=True)
-        self.class_view.set_map(None)
-        self._show_class_map(result, colors)
-        if self.state.model is not None:
-            self.legend.setText(legend_html(colors, self.state.model.labels,
-                                            dict(zip(classes.tolist(), counts.tolist(),
-                                                     strict=True))))
+        self.sweeps.show(result, picture, labels, label)
+        self.restyle(self.display.current_style())
         self.sweep_status.setText(f"{result.done} / {result.total} windows")
-
-    def _show_class_map(self, result, colors) -> None:
-        rgba = class_image(result.top_class, colors)
-        h, w = result.input_size
-        item = self.class_view.overlay
-        item.setImage(rgba, autoLevels=False, levels=(0, 255))
-        rows, cols = result.top_class.shape
-        item.setRect(0, 0, (cols - 1) * result.stride + result.window,
-                     (rows - 1) * result.stride + result.window)
-        item.setOpacity(0.6)
 
     def _on_sweep_done(self, result) -> None:
         self._redraw.stop()
@@ -369,26 +214,50 @@ class OcclusionPanel(TaskPanel):
         done = self.sweep.done if self.sweep is not None else 0
         self.sweep_status.setText(f"stopped: kept {done} windows")
 
-    def _restyle(self, style) -> None:
+    def restyle(self, style) -> None:
         self.drop_view.set_style(style)
         self.winner_view.set_style(style)
 
-    def export_overlay(self, path: str | None = None) -> str | None:
-        from workbench.io.export import save_png
+    # ------------------------------------------------------------------ export
+    def figure_panels(self):
+        from workbench.io.figure import FigurePanel
         from workbench.io.overlay import overlay
 
-        if self.sweep is None or self.base is None:
+        style, base, sweep = self.display.current_style(), self.base[0], self.sweep
+        panels = []
+        for view, values in ((self.drop_view, sweep.drop), (self.winner_view, sweep.top_prob)):
+            picture = overlay(base, sweep.pixel_map(values), style.colormap, style.opacity,
+                              style.threshold, style.scaling, view.units)
+            panels.append(FigurePanel(picture, view.title.text(), view.scale,
+                                      note=view.scale.warning() if view.scale else ""))
+        from workbench.ui.tabs.occlusion.class_map import class_colors, class_image
+
+        rgba = class_image(sweep.top_class, class_colors(sweep.top_class)).astype(np.float32)
+        tiles = np.stack([sweep.pixel_map(rgba[..., c]) for c in range(4)], axis=-1) / 255.0
+        alpha = np.nan_to_num(tiles[..., 3:]) * 0.6
+        picture = base * (1 - alpha) + np.nan_to_num(tiles[..., :3]) * alpha
+        panels.insert(1, FigurePanel(picture, "most probable class",
+                                     legend=self.legend.figure_entries()))
+        return panels
+
+    def export_figure(self, path: str | None = None) -> str | None:
+        from workbench.core.provenance import provenance
+
+        if self.sweep is None or self.base is None or self.state.model is None:
+            self.state.error("Nothing to export yet: run a sweep first")
             return None
-        if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Export overlay", "occlusion.png",
-                                                  "PNG (*.png)")
+        path = path or self.ask_figure_path("occlusion.png")
         if not path:
             return None
-        style = self.display.current_style()
-        picture = overlay(self.base[0], self.sweep.pixel_map(), style.colormap, style.opacity,
-                          style.threshold, style.normalized)
-        save_png(path, picture, {"Caption": self.caption()})
-        return path
+        values = self.sweep_form.values()
+        record = provenance(self.state.model, "occlusion sweep", None,
+                            {**values, "fill": self.sweep_fill.value()},
+                            image=self.state.image_name,
+                            target=self.state.model.label(self.sweep.target))
+        return self.write_figure(path, self.figure_panels(), self.caption(), record)
+
+    def export_overlay(self, path: str | None = None) -> str | None:
+        return self.export_figure(path)
 
     def export_grid(self, path: str | None = None) -> str | None:
         from workbench.io.atomic import save_npy_atomic
@@ -414,10 +283,3 @@ class OcclusionPanel(TaskPanel):
         hidden = float(self.canvas.mask.mean())
         return (f"Painted occlusion ({hidden:.0%} hidden, fill {self.fill.value()}) on "
                 f"{self.state.image_name}; {model.caption()}")
-
-    def set_dark(self, dark: bool) -> None:
-        self.chart.dark = dark
-        super().set_dark(dark)
-
-
-

@@ -42,7 +42,9 @@ class PredictPanel(TaskPanel):
         self.headline = QLabel("–")
         self.headline.setObjectName("predictHeadline")
         self.headline.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.headline.setStyleSheet("font-weight: bold; padding: 6px;")
+        self.headline.setWordWrap(True)
+        self.headline.setContentsMargins(6, 6, 6, 6)
+        self._headline_font()
         self.detail = QLabel("")
         self.detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.detail.setWordWrap(True)
@@ -71,15 +73,16 @@ class PredictPanel(TaskPanel):
         state.image_changed.connect(self.request_refresh)
         state.model_loading.connect(lambda spec: self.detail.setText(f"Loading {spec} …"))
 
-    def set_dark(self, dark: bool) -> None:
-        """Re-style for the current theme and application font (presentation mode)."""
+    def _headline_font(self) -> None:
+        """Bold and half as large again as the application font (presentation mode too);
+        a font, not a style sheet, so the palette keeps following the theme."""
         font = QApplication.font()
         font.setPointSizeF(font.pointSizeF() * 1.5)
+        font.setBold(True)
         self.headline.setFont(font)
-        self.chart.dark = dark
-        super().set_dark(dark)
-        if self.prediction is not None:
-            self.chart.show_scores(self.prediction.top)
+
+    def on_theme(self, _theme) -> None:
+        self._headline_font()
 
     def refresh_now(self) -> None:
         model, image = self.state.model, self.state.image

@@ -1,0 +1,73 @@
+"""The Attribution tab's main view: the map over the image with its colour bar, and under
+it the deletion / insertion curves that score how faithful the map is."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
+
+from workbench.ui.theme import current_theme, style_plot, theme_signals
+from workbench.ui.widgets.overlay_view import OverlayView
+
+
+class MapPage(QSplitter):
+    """``view`` (the map) above ``curves`` (faithfulness); ``score_button`` asks for them."""
+
+    def __init__(self, parent=None):
+        super().__init__(Qt.Orientation.Vertical, parent)
+        self.view = OverlayView(title=" ")
+        self.score_button = QPushButton("Score faithfulness")
+        self.score_button.setToolTip("deletion / insertion curves (RISE, Petsiuk et al. 2018): "
+                                     "how fast p(target) falls as the most attributed pixels "
+                                     "are removed, and rises as they are added")
+        self.score_label = QLabel("")
+        self.score_label.setWordWrap(True)
+        self.curves = pg.PlotWidget()
+        self.curves.setMinimumHeight(90)
+        self.curves.setMouseEnabled(x=False, y=False)
+        self.curves.hideButtons()
+        self.curves.setLabel("bottom", "fraction of pixels removed / inserted")
+        self.curves.setLabel("left", "p(target)")
+        self.curves.getAxis("left").enableAutoSIPrefix(False)
+        self.curves.setYRange(0.0, 1.0, padding=0.02)
+        self.curves.addLegend(offset=(-5, 5))
+        self.score = None
+        head = QHBoxLayout()
+        head.setContentsMargins(0, 0, 0, 0)
+        head.addWidget(self.score_button)
+        head.addWidget(self.score_label, 1)
+        bottom = QWidget()
+        column = QVBoxLayout(bottom)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(head)
+        column.addWidget(self.curves, 1)
+        self.addWidget(self.view)
+        self.addWidget(bottom)
+        self.setStretchFactor(0, 4)
+        self.setStretchFactor(1, 1)
+        self.setChildrenCollapsible(False)
+        theme_signals.changed.connect(self._on_theme)
+        style_plot(self.curves)
+
+    def _on_theme(self, _theme) -> None:
+        self.show_score(self.score)
+
+    def clear_score(self) -> None:
+        self.score = None
+        self.score_label.setText("")
+        self.curves.clear()
+
+    def show_score(self, score) -> None:
+        self.score = score
+        self.curves.clear()
+        if score is None:
+            return
+        self.score_label.setText(f"deletion AUC {score.deletion_auc:.3f} (lower is better) · "
+                                 f"insertion AUC {score.insertion_auc:.3f} (higher is better)")
+        colors = current_theme().colors
+        self.curves.plot(score.fractions, score.deletion, pen=pg.mkPen(colors["loss"], width=2),
+                         name="deletion")
+        self.curves.plot(score.fractions, score.insertion, pen=pg.mkPen(colors["bar"], width=2),
+                         name="insertion")
+        style_plot(self.curves)
