@@ -67,10 +67,12 @@ def test_hirescam(setup):
 
 def test_eigencam(setup):
     model, x, a, _ = setup
-    positions = a.reshape(2, -1).T
-    _, _, vt = np.linalg.svd(positions, full_matrices=False)
-    projection = positions @ vt[0]
-    if (projection * positions.mean(axis=1)).sum() < 0:
+    positions = a.reshape(2, -1).T  # (hw, C)
+    centred = positions - positions.mean(axis=0)  # principal components of centred data
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    projection = centred @ vt[0]
+    strength = np.linalg.norm(positions, axis=1)
+    if (projection * (strength - strength.mean())).sum() < 0:
         projection = -projection
     expected = relu(projection).reshape(4, 4)
     np.testing.assert_allclose(run(model, x, "eigencam"), expected, rtol=1e-4, atol=1e-5)

@@ -36,3 +36,17 @@ def test_gradcam_finds_the_cat_and_beats_random_maps(lite0, sample_image):
         theirs = faithfulness(lite0, x, random_map, egyptian_cat, params)
         assert ours.deletion_auc < theirs.deletion_auc
     assert ours.insertion_auc > ours.deletion_auc
+
+
+def test_eigencam_is_never_blank_on_mostly_negative_layers(lite0, sample_image):
+    """At _conv_head and _blocks.15 (before their activation: mostly negative values) the
+    first principal component oriented by the mean activation gave all-zero maps."""
+    from workbench.core.preprocess import model_input
+
+    images = torch.cat([model_input(lite0, sample_image(name))
+                        for name in ("chelsea", "coffee", "rocket")])
+    for layer in ("_conv_head", "_blocks.15"):
+        maps = attribute(lite0, images, "eigencam", layer=layer).maps
+        for index, cam in enumerate(maps):
+            assert float((cam > 0).float().mean()) > 0.1, (layer, index)  # a real region
+            assert float(cam.max()) > 0, (layer, index)
