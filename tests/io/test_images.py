@@ -87,6 +87,14 @@ def test_animated_gif_gives_first_frame(tmp_path):
     assert image[..., 0].mean() > 0.9 and image[..., 2].mean() < 0.1
 
 
+def test_multi_page_rgb_tiff_gives_its_first_page(tmp_path):
+    pages = [Image.new("RGB", (40, 30), colour) for colour in ("red", "green", "blue")]
+    path = tmp_path / "pages.tif"
+    pages[0].save(path, save_all=True, append_images=pages[1:], compression="tiff_lzw")
+    image = load_image(path)
+    assert image.shape == (30, 40, 3) and np.allclose(image[0, 0], (1, 0, 0))
+
+
 def test_tiny_and_very_long_images(tmp_path):
     assert load_image(save(Image.new("RGB", (1, 1)), tmp_path / "1.png")).shape == (1, 1, 3)
     long = load_image(save(Image.new("RGB", (40000, 1)), tmp_path / "long.png"))

@@ -178,3 +178,56 @@ def test_checkpoint_flows_ask_for_trust_and_architecture(qtbot, window, tmp_path
     assert window.state.model.labels == ["class 0", "class 1", "class 2"]
     qtbot.waitUntil(window.is_settled, timeout=TIMEOUT)
     assert window.panels[0].prediction.best.label.startswith("class ")
+
+
+def test_opening_a_folder_again_adds_nothing_twice(qtbot, window, tmp_path):
+    import shutil
+
+    wait_for_prediction(qtbot, window, "Egyptian cat")
+    for name in ("coffee", "rocket"):
+        shutil.copy(sample_path(name), tmp_path / f"{name}.png")
+    window.inputs.add_paths([tmp_path / "coffee.png"])
+    qtbot.waitUntil(lambda: window.inputs.list.count() == 2, timeout=TIMEOUT)
+    window.inputs.add_paths([tmp_path])
+    qtbot.waitUntil(window.is_settled, timeout=TIMEOUT)
+    assert window.inputs.list.count() == 3  # chelsea, coffee (once), rocket
+    window.inputs.add_paths([tmp_path])
+    qtbot.waitUntil(window.is_settled, timeout=TIMEOUT)
+    assert window.inputs.list.count() == 3
+
+
+def test_an_error_clears_on_the_next_success_and_stays_in_the_log(qtbot, window, monkeypatch):
+    from workbench.ui import status
+
+    wait_for_prediction(qtbot, window, "Egyptian cat")
+    monkeypatch.setattr(status, "ERROR_READ_SECONDS", 0)
+    window.state.error("something went wrong")
+    assert window.status.showing_error and window.status.message.text() == "something went wrong"
+    window.panels[0].topk.setValue(3)  # a new prediction succeeds
+    qtbot.waitUntil(lambda: not window.status.showing_error, timeout=TIMEOUT)
+    assert any(text == "something went wrong" and error
+               for _, text, error in window.status.messages)
+    from PySide6.QtWidgets import QListWidget
+
+    dialog = window.status.show_log()
+    entries = dialog.findChild(QListWidget)
+    assert any("error: something went wrong" in entries.item(i).text()
+               for i in range(entries.count()))
+    dialog.close()
+
+
+def test_every_button_and_slider_says_what_it_does(qtbot, window):
+    from PySide6.QtWidgets import QAbstractButton, QAbstractSlider, QScrollBar, QTabBar
+
+    wait_for_prediction(qtbot, window, "Egyptian cat")
+    buttons = [b for b in window.findChildren(QAbstractButton)
+               if b.text() and not isinstance(b.parentWidget(), QTabBar)]
+    sliders = [s for s in window.findChildren(QAbstractSlider) if not isinstance(s, QScrollBar)]
+    assert len(buttons) > 40 and len(sliders) >= 5
+    silent = [b.text() for b in buttons if not b.toolTip()]
+    silent += [type(s).__name__ for s in sliders
+               if not s.toolTip() and not s.parentWidget().toolTip()]
+    assert not silent, silent
+    for title in ("Attribution", "Occlusion", "Embeddings"):  # Run / Stop / Export keys
+        tips = " ".join(b.toolTip() for b in window.panel(title).findChildren(QAbstractButton))
+        assert "Ctrl+Return" in tips and "Esc" in tips and "Ctrl+Shift+E" in tips

@@ -19,13 +19,17 @@ def add_parsers(sub, add_model_options) -> None:
     shot.add_argument("--size", default="1400x860", help="window size WxH (default 1400x860)")
     shot.add_argument("--model", help="model to load (default efficientnet_lite0)")
     shot.add_argument("--dark", action="store_true", help="dark theme")
+    shot.add_argument("--presentation", action="store_true", help="presentation mode")
+    shot.add_argument("--run", action="store_true",
+                      help="run the tab's main action first (a sweep, a map, an attack, …)")
 
 
 def cmd_screenshot(args) -> int:
     from workbench.ui.screenshot import take_screenshot
 
     errors = take_screenshot(args.out, args.files, tab=args.tab, size=common.parse_size(args.size),
-                             model=args.model, dark=args.dark)
+                             model=args.model, dark=args.dark, run=args.run,
+                             presentation=args.presentation)
     for text in errors:
         print(f"workbench: warning: {text}", file=sys.stderr)
     print(args.out)

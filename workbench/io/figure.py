@@ -124,7 +124,7 @@ def _colorbar(scale: ColorScale, height: int, body: int, colours) -> Image.Image
     bar_w = max(12, body)
     ticks = scale.ticks()
     label_w = max(int(small.getlength(text)) for _, text in ticks) if ticks else 0
-    title = _rotated_text(scale.title, small, height, colours)
+    title = _rotated_lines(scale.title_lines, small, height, colours)
     width = bar_w + 6 + label_w + body // 2 + title.width
     image = Image.new("RGB", (width, height), colours["background"])
     draw = ImageDraw.Draw(image)
@@ -139,6 +139,18 @@ def _colorbar(scale: ColorScale, height: int, body: int, colours) -> Image.Image
         draw.line((bar_w, y, bar_w + 5, y), fill=colours["ink"], width=max(1, body // 12))
         draw.text((bar_w + 8, y), text, fill=colours["ink"], font=small, anchor="lm")
     image.paste(title, (width - title.width, 0))
+    return image
+
+
+def _rotated_lines(lines, face, length: int, colours) -> Image.Image:
+    """Each line rotated to read upwards, the first one nearest the bar."""
+    strips = [_rotated_text(line, face, length, colours) for line in lines]
+    width = sum(s.width for s in strips)
+    image = Image.new("RGB", (width, length), colours["background"])
+    x = 0
+    for strip in strips:
+        image.paste(strip, (x, 0))
+        x += strip.width
     return image
 
 

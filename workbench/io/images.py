@@ -99,7 +99,8 @@ def load_image(path, max_side: int | None = DEFAULT_MAX_SIDE) -> np.ndarray:
     Parameters
     ----------
     path
-        An image file (PNG, JPEG, BMP, TIFF, WebP, or the first frame of a GIF).
+        An image file (PNG, JPEG, BMP, TIFF, WebP; the first page of a multi-page TIFF or
+        the first frame of an animated GIF / WebP).
     max_side
         Downscale so that the longer side is at most this many pixels (``None``: never).
 
@@ -112,6 +113,8 @@ def load_image(path, max_side: int | None = DEFAULT_MAX_SIDE) -> np.ndarray:
     image = _open_checked(path)
     try:
         with image:
+            if getattr(image, "n_frames", 1) > 1:
+                image.seek(0)  # a multi-page TIFF or an animation: its first page
             if max_side and image.format == "JPEG":
                 image.draft("RGB", (max_side, max_side))
             image.load()

@@ -45,6 +45,14 @@ class ColorScale:
         return self.units
 
     @property
+    def title_lines(self) -> list[str]:
+        """The title in lines short enough for a bar beside a picture."""
+        if self.scaling == MIN_MAX:
+            return ["normalized 0–1 (min–max)",
+                    f"{self.units}: {_number(self.low)} … {_number(self.high)}"]
+        return [self.units]
+
+    @property
     def shown_range(self) -> tuple[float, float]:
         """The numbers written at the ends of the bar."""
         return (0.0, 1.0) if self.scaling == MIN_MAX else (self.low, self.high)

@@ -83,8 +83,10 @@ class InputsDock(QDockWidget):
         self.list.files_dropped.connect(lambda paths: self.add_paths(paths, select=True))
         self.list.currentItemChanged.connect(self._on_current)
         remove = QPushButton("Remove")
+        remove.setToolTip("close the selected inputs (Delete)")
         remove.clicked.connect(self.remove_selected)
         paste = QPushButton("Paste")
+        paste.setToolTip("add the image (or image files) on the clipboard (Ctrl+V)")
         paste.clicked.connect(self.paste)
         buttons = QHBoxLayout()
         buttons.addWidget(paste)
@@ -140,10 +142,22 @@ class InputsDock(QDockWidget):
             return
         self.add_array(array_from_qimage(image), f"Pasted {next(self._ids)}")
 
+    def record_for_path(self, path) -> InputRecord | None:
+        """The open input read from ``path`` (the same file by any name), if any."""
+        wanted = Path(path).resolve()
+        return next((r for r in self.records.values()
+                     if r.path and Path(r.path).resolve() == wanted), None)
+
     def _on_thumbnail(self, token: str, item) -> None:
         path, thumb, error = item
         if error is not None:
             self.state.error(error)
+            return
+        known = self.record_for_path(path)
+        if known is not None:  # opening a folder again does not add its files twice
+            if token in self._select_next:
+                self._select_next.discard(token)
+                self.select(known.id)
             return
         record = InputRecord(f"file-{next(self._ids)}", Path(path).name, path)
         self._add_item(record, thumb)

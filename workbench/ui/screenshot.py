@@ -27,7 +27,7 @@ def wait_until_settled(app, window, timeout_s: float = SETTLE_TIMEOUT_S) -> None
 
 
 def take_screenshot(out, files=None, tab=None, size=(1400, 860), model=None,
-                    dark=False) -> list[str]:
+                    dark=False, run=False, presentation=False) -> list[str]:
     """Save the real main window as PNG; returns the error messages it showed."""
     from workbench.ui.app import make_application, select_tab
     from workbench.ui.qt_env import prepare_qt_environment
@@ -40,11 +40,18 @@ def take_screenshot(out, files=None, tab=None, size=(1400, 860), model=None,
     window = MainWindow(files=files, model=model, restore=False)
     try:
         window.dark_action.setChecked(dark)
+        window.presentation_action.setChecked(presentation)
         window._apply_theme()
         select_tab(window, tab)
         window.resize(*size)
         window.show()
         wait_until_settled(app, window)
+        if run:  # the tab's own action, as a user pressing its Run button would
+            demo = getattr(window.current_panel(), "demo", None)
+            if demo is None:
+                raise WorkbenchError(f"the {window.current_panel().title} tab has nothing to run")
+            demo()
+            wait_until_settled(app, window)
         for _ in range(5):
             app.processEvents()
         errors = [text for _, text, is_error in window.status.messages if is_error]

@@ -47,7 +47,8 @@ class ColorBar(QWidget):
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
         metrics = QFontMetrics(self.font())
         labels = max((metrics.horizontalAdvance(text) for _, text in self.ticks()), default=0)
-        title = 0 if self.compact else metrics.height() + GAP_PX
+        lines = len(self.scale.title_lines) if self.scale is not None else 1
+        title = 0 if self.compact else lines * metrics.height() + GAP_PX
         width = self._bar_width() + TICK_PX + GAP_PX + labels + GAP_PX + title
         return QSize(width, 6 * metrics.height())
 
@@ -91,11 +92,16 @@ class ColorBar(QWidget):
             painter.fillRect(hidden, Qt.BrushStyle.BDiagPattern)
 
     def _draw_title(self, painter: QPainter, metrics: QFontMetrics) -> None:
+        """The title's lines, rotated, one beside the other at the bar's right."""
+        lines = self.scale.title_lines
         painter.save()
-        painter.translate(self.width() - 2, self.height() / 2)
+        painter.translate(self.width() - 2 - (len(lines) - 1) * metrics.height(),
+                          self.height() / 2)
         painter.rotate(-90)
-        text = metrics.elidedText(self.scale.title, Qt.TextElideMode.ElideMiddle,
-                                  max(10, self.height() - 4))
-        painter.drawText(QRectF(-self.height() / 2, -metrics.height(), self.height(),
-                                metrics.height()), Qt.AlignmentFlag.AlignCenter, text)
+        for number, line in enumerate(lines):
+            text = metrics.elidedText(line, Qt.TextElideMode.ElideMiddle,
+                                      max(10, self.height() - 4))
+            box = QRectF(-self.height() / 2, (number - 1) * metrics.height(), self.height(),
+                         metrics.height())
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
         painter.restore()

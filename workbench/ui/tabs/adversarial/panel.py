@@ -390,6 +390,12 @@ class AdversarialPanel(TaskPanel):
                                   "Target": str(self.patch_target.index_value())})
         return path or None
 
+    def demo(self) -> None:
+        """For screenshots and lessons: PGD at 4/255."""
+        self.method.setCurrentIndex(self.method.findData("pgd"))
+        self.form.editors["eps"].setValue(4)
+        self.run_attack()
+
     def caption(self) -> str:
         model, view = self.state.model, self.result
         if model is None or view is None:

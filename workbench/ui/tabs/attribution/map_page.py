@@ -31,7 +31,6 @@ class MapPage(QSplitter):
         self.curves.setLabel("left", "p(target)")
         self.curves.getAxis("left").enableAutoSIPrefix(False)
         self.curves.setYRange(0.0, 1.0, padding=0.02)
-        self.curves.addLegend(offset=(-5, 5))
         self.score = None
         head = QHBoxLayout()
         head.setContentsMargins(0, 0, 0, 0)
@@ -66,6 +65,8 @@ class MapPage(QSplitter):
         self.score_label.setText(f"deletion AUC {score.deletion_auc:.3f} (lower is better) · "
                                  f"insertion AUC {score.insertion_auc:.3f} (higher is better)")
         colors = current_theme().colors
+        if self.curves.getPlotItem().legend is None:  # only once there are curves to name
+            self.curves.addLegend(offset=(-5, 5))
         self.curves.plot(score.fractions, score.deletion, pen=pg.mkPen(colors["loss"], width=2),
                          name="deletion")
         self.curves.plot(score.fractions, score.insertion, pen=pg.mkPen(colors["bar"], width=2),

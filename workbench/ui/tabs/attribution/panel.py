@@ -349,6 +349,14 @@ class AttributionPanel(TaskPanel):
         self.state.info(f"Saved {path}")
         return path
 
+    def demo(self) -> None:
+        """For screenshots and lessons: the map's faithfulness curves (the map itself is
+        computed as soon as the tab is shown)."""
+        if self.result is None:
+            self.refresh_now()
+        else:
+            self.score_faithfulness()
+
     def caption(self) -> str:
         model, result = self.state.model, self.result
         if model is None or result is None:

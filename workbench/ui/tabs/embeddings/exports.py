@@ -40,6 +40,12 @@ class MapExports:
                             points=len(data.coords))
         return self.write_figure(path, [panel], title, record)
 
+    def demo(self) -> None:
+        """For screenshots and lessons: the digits, mapped with t-SNE."""
+        self.set_source("digits")
+        self.method.setCurrentIndex(self.method.findData("tsne"))
+        self.build()
+
     def export_csv(self, path: str | None = None) -> str | None:
         from workbench.io.tables import write_csv
 

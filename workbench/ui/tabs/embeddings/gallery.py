@@ -13,7 +13,7 @@ from workbench.ui.tabs.embeddings.jobs import thumbnail_job
 from workbench.ui.widgets.qt_images import icon_from_array
 
 ROW_ROLE = Qt.ItemDataRole.UserRole
-HINT = "Click a point for its nearest neighbours; Shift-click twice to lasso a region."
+HINT = "Click a point for its neighbours; Shift-click twice to lasso."
 
 
 class Gallery(QWidget):

@@ -358,6 +358,17 @@ class FeatureVizPanel(TaskPanel):
     def refresh_now(self) -> None:
         """Nothing to recompute on show: runs start from the Run button."""
 
+    def demo(self) -> None:
+        """For screenshots and lessons: 96 steps on a channel of a middle block."""
+        model = self.state.model
+        middle = [i.name for i in model.layers if i.has_grid and i.depth == 2] if model else []
+        if middle:
+            self.layer.choose(middle[len(middle) // 2])
+            self.update_channel_range()
+        self.channel.setValue(min(5, self.channel.maximum()))
+        self.steps.setValue(96)
+        self.run()
+
     def caption(self) -> str:
         if not self.recipe:
             return ""

@@ -271,6 +271,11 @@ class OcclusionPanel(TaskPanel):
             save_npy_atomic(path, self.sweep.target_prob.astype(np.float32))
         return path or None
 
+    def demo(self) -> None:
+        """For screenshots and lessons: a sweep of 32-px windows every 16 px."""
+        self.modes.setCurrentIndex(1)
+        self.run_sweep()
+
     def caption(self) -> str:
         model = self.state.model
         if model is None:
