@@ -212,3 +212,30 @@ def test_outputs_are_never_overwritten_without_asking(tmp_path):
     assert existing.read_bytes() == b"precious"
     out = run_cli("predict", sample_path("coffee"), "--save-input", existing, "--overwrite")
     assert out.returncode == 0 and np.load(existing).shape == (1, 3, 224, 224)
+
+
+def test_a_closed_pipe_is_a_normal_exit():
+    """``workbench models --json | head -1`` ends quietly."""
+    command = f"{sys.executable} -m workbench models --json | head -1"
+    result = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "["
+    assert "BrokenPipe" not in result.stderr and "internal error" not in result.stderr
+
+
+def test_slow_commands_show_progress_on_a_terminal_only():
+    import io
+
+    from workbench.cli.common import TerminalProgress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    screen, pipe = Terminal(), io.StringIO()
+    for stream in (screen, pipe):
+        printer = TerminalProgress(stream)
+        printer(0.25, "Score-CAM 8/32")
+        printer(1.0, "Score-CAM 32/32")
+        printer.close()
+    assert "25%  Score-CAM 8/32" in screen.getvalue() and "100%" in screen.getvalue()
+    assert screen.getvalue().endswith("\r") and pipe.getvalue() == ""

@@ -31,3 +31,17 @@ def test_atomic_write_refuses_to_overwrite_when_asked(tmp_path):
         write_bytes_atomic(target, b"two", overwrite=False)
     assert target.read_bytes() == b"one"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.bin"]
+
+
+def test_atomic_writes_get_the_usual_permissions(tmp_path):
+    import os
+    import stat
+
+    from workbench.io.atomic import write_bytes_atomic
+
+    mask = os.umask(0o022)
+    try:
+        path = write_bytes_atomic(tmp_path / "figure.png", b"x")
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644  # not mkstemp's 0600
+    finally:
+        os.umask(mask)

@@ -94,3 +94,37 @@ def test_patch_trains_and_pastes(qtbot, panel, tmp_path):
     qtbot.waitUntil(lambda: not np.array_equal(panel.patched[0], before), timeout=TIMEOUT)
     saved = Image.open(panel.save_patch(str(tmp_path / "patch.png")))
     assert saved.mode == "RGBA" and saved.text["Target"] == "859"
+
+
+def test_targeted_attack_reports_its_target_and_old_messages_go(qtbot, panel, tmp_path):
+    choose(panel.method, "fgsm")
+    panel.run_attack()
+    qtbot.waitUntil(lambda: panel.result is not None, timeout=TIMEOUT)
+    qtbot.waitUntil(panel.window_.is_settled, timeout=TIMEOUT)
+    panel.save_adversarial(str(tmp_path / "first.png"))
+    qtbot.waitUntil(lambda: "Saved" in panel.save_label.text(), timeout=TIMEOUT)
+    assert "as stored" in panel.save_label.text()
+    choose(panel.method, "bim")
+    panel.target_mode.setCurrentText("class")
+    panel.target_class.setCurrentIndex(859)  # toaster
+    panel.form.editors["steps"].setValue(1)
+    panel.run_attack()
+    assert panel.save_label.text() == ""  # the first file's verdict is not this attack's
+    qtbot.waitUntil(lambda: panel.result is not None and panel.result.method == "bim",
+                    timeout=TIMEOUT)
+    qtbot.waitUntil(panel.window_.is_settled, timeout=TIMEOUT)
+    assert "target toaster" in panel.verdict.text() and "in 1 step " in panel.verdict.text()
+    assert "target toaster" in panel.captions[2].text()
+    assert panel.noise_view.colorbar.isVisible()
+    assert panel.noise_view.colorbar.scale.units == "change per channel (/255)"
+
+
+def test_sweep_plots_true_target_and_top1(qtbot, panel):
+    choose(panel.method, "fgsm")
+    panel.target_mode.setCurrentText("least-likely")
+    panel.eps_count.setValue(3)
+    panel.run_sweep()
+    qtbot.waitUntil(lambda: panel.sweep is not None, timeout=TIMEOUT)
+    names = [item.name() for item in panel.sweep_plot.getPlotItem().listDataItems()]
+    assert len(names) == 3 and "the target" in names[1] and "top-1" in names[2]
+    qtbot.waitUntil(panel.window_.is_settled, timeout=TIMEOUT)

@@ -62,6 +62,10 @@ def test_channel_mosaic_click_picks_a_channel(qtbot, panel):
     qtbot.waitUntil(lambda: panel.mosaic.shape is not None, timeout=TIMEOUT)
     count, pitch_y, pitch_x, columns = panel.mosaic.shape
     assert count == 80  # _blocks.6 has 80 channels
+    bar = panel.mosaic.view.colorbar
+    assert bar.isVisible() and "each channel normalized" in bar.scale.units
+    panel.mosaic.scaling.setCurrentIndex(1)  # one scale for the layer: raw activations
+    assert bar.scale.units == "activation of _blocks.6" and bar.scale.high > bar.scale.low
     index = panel.mosaic.channel_at(pitch_x * 2 + 1, pitch_y * 1 + 1)
     assert index == columns + 2
     panel._on_channel_clicked(index)

@@ -27,10 +27,20 @@ def atomic_path(target, overwrite: bool = True):
         yield Path(tmp)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
+        os.chmod(tmp, _mode_for(target))  # mkstemp makes files only their owner may read
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _mode_for(target: Path) -> int:
+    """The mode a plain ``open(target, "w")`` would give: the old file's, or the umask's."""
+    if target.exists():
+        return target.stat().st_mode & 0o777
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def write_bytes_atomic(target, data: bytes, overwrite: bool = True) -> Path:

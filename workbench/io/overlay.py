@@ -48,7 +48,7 @@ class ColorScale:
     def title_lines(self) -> list[str]:
         """The title in lines short enough for a bar beside a picture."""
         if self.scaling == MIN_MAX:
-            return ["normalized 0–1 (min–max)",
+            return ["normalized 0–1 of",
                     f"{self.units}: {_number(self.low)} … {_number(self.high)}"]
         return [self.units]
 

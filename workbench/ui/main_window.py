@@ -80,6 +80,7 @@ class MainWindow(QMainWindow):
         self.state.message.connect(self.status.show_message)
         self.state.model_changed.connect(self._freeze_after_model)
         self._closed = False
+        self._presenting, self._docks_shown = False, [True, True]
         self._build_menus()
         self._persist = restore  # read the last session's settings, and save this one's
         self._restore(restore)
@@ -191,8 +192,8 @@ class MainWindow(QMainWindow):
         view = self.menuBar().addMenu("&View")
         self.dark_action = self._action(view, "&Dark theme", self._apply_theme, checkable=True)
         self.presentation_action = self._action(
-            view, "&Presentation mode (large fonts)", self._apply_theme, "F11", checkable=True
-        )
+            view, "&Presentation mode (large fonts, docks hidden)", self._apply_theme,
+            "F11", checkable=True)
         view.addSeparator()
         view.addAction(self.inputs.toggleViewAction())
         view.addAction(self.model_dock.toggleViewAction())
@@ -303,10 +304,26 @@ class MainWindow(QMainWindow):
                           f"Workbench {__version__}\nAn interpretability workbench for PyTorch "
                           "vision models.")
 
+    def _present(self, presenting: bool) -> None:
+        """Presentation mode gives the tab the whole width: the docks hide (View brings
+        either back) and reappear as they were when the mode ends."""
+        if presenting == self._presenting:
+            return
+        self._presenting = presenting
+        docks = (self.inputs, self.model_dock)
+        if presenting:
+            self._docks_shown = [not dock.isHidden() for dock in docks]
+            for dock in docks:
+                dock.hide()
+        else:
+            for dock, shown in zip(docks, self._docks_shown, strict=True):
+                dock.setVisible(shown)
+
     def _apply_theme(self) -> None:
         """Switch theme and font without changing the window's size (larger fonts must not
         grow it: the layouts fit the size the user chose)."""
         size = self.size()
+        self._present(self.presentation_action.isChecked())
         apply_theme(QApplication.instance(), self.dark_action.isChecked(),
                     self.presentation_action.isChecked())
         if self.isVisible() and not (self.isMaximized() or self.isFullScreen()):

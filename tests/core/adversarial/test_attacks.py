@@ -212,6 +212,20 @@ def test_quantize_8bit_rounds_to_grey_levels():
     assert q.min() == 0.0 and q.max() == 1.0
 
 
+def test_quantizing_toward_the_original_keeps_the_budget():
+    """The original sits between grey levels: plain rounding can step past 8/255 (8.5/255
+    measured), the level nearer the original never does."""
+    generator = torch.Generator().manual_seed(0)
+    x = torch.rand(1, 3, 32, 32, generator=generator)
+    eps = 8 / 255
+    adv = (x + eps * torch.sign(torch.randn(x.shape, generator=generator))).clamp(0, 1)
+    plain, toward = quantize_8bit(adv), quantize_8bit(adv, x)
+    assert float((plain - x).abs().max()) * 255 > 8.2
+    assert float((toward - x).abs().max()) <= eps + 1e-6
+    torch.testing.assert_close(toward * 255, torch.round(toward * 255))
+    assert float((toward - x).norm()) <= float((adv - x).norm()) + 1e-6
+
+
 def test_epsilon_sweep_is_one_batch_with_a_budget_per_row(model):
     x = pixels(1, seed=7)
     eps = [0.0, 2 / 255, 8 / 255, 32 / 255, 96 / 255]

@@ -55,7 +55,14 @@ class _BarChart(pg.PlotWidget):
         theme_signals.changed.connect(self._on_theme)
         style_plot(self)
 
+    def _alive(self) -> bool:
+        """False once closed (pyqtgraph drops its plot item before Qt deletes the view)."""
+        item = self.__dict__.get("plotItem")
+        return item is not None and item.vb is not None
+
     def _on_theme(self, _theme) -> None:
+        if not self._alive():
+            return
         style_plot(self)
         if self._rows is not None:
             self.show_rows(self._rows)
@@ -95,7 +102,7 @@ class _BarChart(pg.PlotWidget):
 
     def resizeEvent(self, event):  # noqa: N802 - Qt override
         super().resizeEvent(event)
-        if getattr(self, "_outside", None):  # not while pyqtgraph is still building the plot
+        if getattr(self, "_outside", None) and self._alive():  # built, and not closed
             self._fit_labels()
 
     def show_rows(self, rows) -> None:

@@ -1,7 +1,8 @@
 """The colour bar beside every map: its colours, round values of the range shown, and the
 map's units.  It reads a :class:`~workbench.io.overlay.ColorScale` (the same one exports
 draw) and follows the theme: text in the palette's colour and the application's font,
-so presentation mode enlarges it like everything else."""
+so presentation mode enlarges it like everything else.  Beside a wide view it stands
+upright; under a narrow one it lies flat (:meth:`ColorBar.set_horizontal`)."""
 
 from __future__ import annotations
 
@@ -17,16 +18,28 @@ TICK_PX = 4
 GAP_PX = 4
 
 
+def _strip(colormap: str, horizontal: bool) -> QImage:
+    table = lookup_table(colormap)
+    strip = QImage(256, 1, QImage.Format.Format_RGB32) if horizontal else \
+        QImage(1, 256, QImage.Format.Format_RGB32)
+    for index in range(256):
+        r, g, b = (int(v) for v in table[index if horizontal else 255 - index])
+        strip.setPixelColor(index if horizontal else 0, 0 if horizontal else index,
+                            QColor(r, g, b))
+    return strip
+
+
 class ColorBar(QWidget):
-    """Vertical bar; ``compact`` writes only the two ends (grid cells), no title."""
+    """``compact`` writes only the two ends (grid cells), no title."""
 
     def __init__(self, parent=None, compact: bool = False):
         super().__init__(parent)
         self.scale: ColorScale | None = None
         self.threshold = 0.0
         self.compact = compact
-        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
+        self.horizontal = False
         self.setObjectName("colorBar")
+        self._policy()
 
     def set_scale(self, scale: ColorScale | None, threshold: float = 0.0) -> None:
         self.scale, self.threshold = scale, threshold
@@ -34,11 +47,28 @@ class ColorBar(QWidget):
         self.updateGeometry()
         self.update()
 
+    def set_horizontal(self, horizontal: bool) -> None:
+        if horizontal != self.horizontal:
+            self.horizontal = horizontal
+            self._policy()
+            self.updateGeometry()
+            self.update()
+
+    def _policy(self) -> None:
+        fixed, free = QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred
+        self.setSizePolicy(*((free, fixed) if self.horizontal else (fixed, free)))
+
     def ticks(self) -> list[tuple[float, str]]:
         if self.scale is None:
             return []
         ticks = self.scale.ticks()
+        if self.horizontal and not self.compact:  # as many as fit side by side
+            label = max(QFontMetrics(self.font()).horizontalAdvance(t) for _, t in ticks)
+            ticks = self.scale.ticks(max(2, min(5, self.width() // max(1, 2 * label))))
         return [ticks[0], ticks[-1]] if self.compact and len(ticks) > 2 else ticks
+
+    def _lines(self) -> list[str]:
+        return [] if self.compact or self.scale is None else self.scale.title_lines
 
     # ------------------------------------------------------------------ size
     def _bar_width(self) -> int:
@@ -46,15 +76,19 @@ class ColorBar(QWidget):
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
         metrics = QFontMetrics(self.font())
+        lines = len(self._lines())
+        if self.horizontal:
+            height = self._bar_width() + TICK_PX + (1 + lines) * metrics.height() + GAP_PX
+            return QSize(8 * metrics.height(), height)
         labels = max((metrics.horizontalAdvance(text) for _, text in self.ticks()), default=0)
-        lines = len(self.scale.title_lines) if self.scale is not None else 1
-        title = 0 if self.compact else lines * metrics.height() + GAP_PX
+        title = lines * metrics.height() + (GAP_PX if lines else 0)
         width = self._bar_width() + TICK_PX + GAP_PX + labels + GAP_PX + title
         return QSize(width, 6 * metrics.height())
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
         hint = self.sizeHint()
-        return QSize(hint.width(), 3 * QFontMetrics(self.font()).height())
+        short = 3 * QFontMetrics(self.font()).height()
+        return QSize(short, hint.height()) if self.horizontal else QSize(hint.width(), short)
 
     # ----------------------------------------------------------------- paint
     def paintEvent(self, _event):  # noqa: N802 - Qt override
@@ -63,45 +97,60 @@ class ColorBar(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         metrics = QFontMetrics(self.font())
+        painter.setPen(QPen(self.palette().color(self.foregroundRole()), 1))
+        if self.horizontal:
+            self._paint_flat(painter, metrics)
+        else:
+            self._paint_upright(painter, metrics)
+        painter.end()
+
+    def _paint_upright(self, painter: QPainter, metrics: QFontMetrics) -> None:
         half = metrics.height() / 2
         bar = QRectF(1, half, self._bar_width(), max(4.0, self.height() - 2 * half))
         self._draw_bar(painter, bar)
-        ink = self.palette().color(self.foregroundRole())
-        painter.setPen(QPen(ink, 1))
-        painter.drawRect(bar)
         for position, text in self.ticks():
             y = bar.bottom() - position * bar.height()
             painter.drawLine(int(bar.right()), int(y), int(bar.right() + TICK_PX), int(y))
             painter.drawText(QRectF(bar.right() + TICK_PX + GAP_PX, y - half, 1000,
                                     metrics.height()),
                              Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
-        if not self.compact:
-            self._draw_title(painter, metrics)
-        painter.end()
-
-    def _draw_bar(self, painter: QPainter, bar: QRectF) -> None:
-        table = lookup_table(self.scale.colormap)
-        strip = QImage(1, 256, QImage.Format.Format_RGB32)
-        for row in range(256):
-            r, g, b = (int(v) for v in table[255 - row])
-            strip.setPixelColor(0, row, QColor(r, g, b))
-        painter.drawImage(bar, strip)
-        if self.threshold > 0:  # below the threshold the map is not drawn: say so on the bar
-            hidden = QRectF(bar.left(), bar.bottom() - self.threshold * bar.height(),
-                            bar.width(), self.threshold * bar.height())
-            painter.fillRect(hidden, Qt.BrushStyle.BDiagPattern)
-
-    def _draw_title(self, painter: QPainter, metrics: QFontMetrics) -> None:
-        """The title's lines, rotated, one beside the other at the bar's right."""
-        lines = self.scale.title_lines
+        lines = self._lines()
+        if not lines:
+            return
         painter.save()
         painter.translate(self.width() - 2 - (len(lines) - 1) * metrics.height(),
                           self.height() / 2)
         painter.rotate(-90)
-        for number, line in enumerate(lines):
+        for number, line in enumerate(lines):  # rotated, one beside the other
             text = metrics.elidedText(line, Qt.TextElideMode.ElideMiddle,
                                       max(10, self.height() - 4))
             box = QRectF(-self.height() / 2, (number - 1) * metrics.height(), self.height(),
                          metrics.height())
             painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
         painter.restore()
+
+    def _paint_flat(self, painter: QPainter, metrics: QFontMetrics) -> None:
+        ends = max((metrics.horizontalAdvance(text) for _, text in self.ticks()), default=0)
+        margin = ends / 2 + 2
+        bar = QRectF(margin, 1, max(4.0, self.width() - 2 * margin), self._bar_width())
+        self._draw_bar(painter, bar)
+        for position, text in self.ticks():
+            x = bar.left() + position * bar.width()
+            painter.drawLine(int(x), int(bar.bottom()), int(x), int(bar.bottom() + TICK_PX))
+            painter.drawText(QRectF(x - 500, bar.bottom() + TICK_PX, 1000, metrics.height()),
+                             Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, text)
+        top = bar.bottom() + TICK_PX + metrics.height()
+        for number, line in enumerate(self._lines()):
+            text = metrics.elidedText(line, Qt.TextElideMode.ElideMiddle, self.width() - 4)
+            painter.drawText(QRectF(0, top + number * metrics.height(), self.width(),
+                                    metrics.height()), Qt.AlignmentFlag.AlignCenter, text)
+
+    def _draw_bar(self, painter: QPainter, bar: QRectF) -> None:
+        painter.drawImage(bar, _strip(self.scale.colormap, self.horizontal))
+        if self.threshold > 0:  # below the threshold the map is not drawn: say so on the bar
+            hidden = QRectF(bar.left(), bar.top(), self.threshold * bar.width(), bar.height()) \
+                if self.horizontal else QRectF(bar.left(),
+                                               bar.bottom() - self.threshold * bar.height(),
+                                               bar.width(), self.threshold * bar.height())
+            painter.fillRect(hidden, Qt.BrushStyle.BDiagPattern)
+        painter.drawRect(bar)

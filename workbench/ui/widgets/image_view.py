@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from workbench.ui.widgets.colorbar import ColorBar
 
@@ -38,11 +38,12 @@ class ImageView(QWidget):
         self.title.setVisible(bool(title))
         self.colorbar = ColorBar(compact=compact_bar)
         self.colorbar.setVisible(False)
-        row = QHBoxLayout()
+        row = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(4)
         row.addWidget(self.canvas, 1)
         row.addWidget(self.colorbar)
+        self._row = row
         self.warning = QLabel("")
         self.warning.setObjectName("mapWarning")
         self.warning.setWordWrap(True)
@@ -62,6 +63,18 @@ class ImageView(QWidget):
             return
         self.image_item.setImage(to_display(image), autoLevels=False, levels=(0, 255))
         self.view.autoRange(padding=0.0)
+
+    def resizeEvent(self, event):  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._orient_bar()
+
+    def _orient_bar(self) -> None:
+        """Beside a view wider than tall the bar stands upright; under a narrow one it lies
+        flat, so the picture keeps the width it needs."""
+        flat = self.width() < 1.1 * self.height()
+        self._row.setDirection(QBoxLayout.Direction.TopToBottom if flat else
+                               QBoxLayout.Direction.LeftToRight)
+        self.colorbar.set_horizontal(flat)
 
     def set_scale(self, scale, threshold: float = 0.0) -> None:
         """Show (or, with ``None``, hide) the colour bar for what the view draws."""

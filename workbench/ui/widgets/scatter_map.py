@@ -59,6 +59,9 @@ class ScatterMap(pg.PlotWidget):
         style_plot(self)
 
     def _on_theme(self, _theme) -> None:
+        item = self.__dict__.get("plotItem")
+        if item is None or item.vb is None:  # closed, not yet deleted
+            return
         style_plot(self)
         self.marks.setPen(pg.mkPen(current_theme().colors["foreground"]))
 

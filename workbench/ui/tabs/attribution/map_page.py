@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from workbench.ui.theme import current_theme, style_plot, theme_signals
 from workbench.ui.widgets.overlay_view import OverlayView
@@ -50,6 +59,7 @@ class MapPage(QSplitter):
         style_plot(self.curves)
 
     def _on_theme(self, _theme) -> None:
+        self.curves.setMinimumHeight(max(90, 7 * QFontMetrics(QApplication.font()).height()))
         self.show_score(self.score)
 
     def clear_score(self) -> None:

@@ -8,7 +8,9 @@ from functools import partial
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QGridLayout,
     QLabel,
@@ -114,6 +116,11 @@ class FeatureVizPanel(TaskPanel):
         self.live_form.set_params(FeatureVizConfig)
         self.class_box.set_labels(model.labels)
         self.update_channel_range()
+
+    def on_theme(self, _theme) -> None:
+        """Curves keep room for their axes in the theme's font."""
+        line = QFontMetrics(QApplication.font()).height()
+        self.curve_plot.setMinimumHeight(max(PLOT_MIN_HEIGHT, 7 * line))
 
     def current_layer(self) -> str | None:
         return self.layer.layer()
