@@ -33,6 +33,7 @@ from workbench.ui.tabs.adversarial.jobs import (
 from workbench.ui.tabs.adversarial.patch_page import PatchPage
 from workbench.ui.tabs.adversarial.sweep_page import SweepPage
 from workbench.ui.tabs.base import TaskPanel
+from workbench.ui.widgets.forms import stacked
 from workbench.ui.widgets.image_view import ImageView
 from workbench.ui.widgets.overlay_view import OverlayView
 from workbench.ui.widgets.param_form import ParamForm
@@ -178,12 +179,7 @@ class AdversarialPanel(TaskPanel):
         form.addRow(save)
         form.addRow(self.save_label)
         form.addRow(embed)
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(box)
-        layout.addStretch(1)
-        return page
+        return stacked(box)
 
     # ------------------------------------------------------------------ inputs
     def _load_methods(self) -> None:

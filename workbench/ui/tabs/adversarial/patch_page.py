@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from workbench.ui.tabs.adversarial.jobs import apply_patch_job, load_images_job, train_patch_job
 from workbench.ui.theme import current_theme, style_plot
+from workbench.ui.widgets.forms import stacked
 from workbench.ui.widgets.image_view import ImageView
 from workbench.ui.widgets.param_form import ParamForm
 from workbench.ui.widgets.target_picker import ClassChooser
@@ -101,13 +102,7 @@ class PatchPage:
         paste_form.addRow("Scale", panel.patch_scale)
         paste_form.addRow("Angle", panel.patch_angle)
         paste_form.addRow(save)
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(box)
-        layout.addWidget(paste)
-        layout.addStretch(1)
-        return page
+        return stacked(box, paste)
 
     # ---------------------------------------------------------------- training
     def train(self, folder: str | None = None) -> None:

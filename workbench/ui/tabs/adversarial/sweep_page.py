@@ -11,11 +11,11 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
-    QVBoxLayout,
     QWidget,
 )
 
 from workbench.ui.theme import current_theme, style_plot
+from workbench.ui.widgets.forms import stacked
 from workbench.ui.widgets.image_view import ImageView
 
 
@@ -59,12 +59,7 @@ class SweepPage:
         form.addRow("To", panel.eps_to)
         form.addRow("Budgets", panel.eps_count)
         form.addRow(run)
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(box)
-        layout.addStretch(1)
-        return page
+        return stacked(box)
 
     def plot(self, sweep) -> None:
         plot = self.panel.sweep_plot

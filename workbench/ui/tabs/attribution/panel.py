@@ -28,6 +28,7 @@ from workbench.ui.tabs.attribution.map_page import MapPage
 from workbench.ui.tabs.attribution.pair_page import CLASSES, IMAGES, PairPage
 from workbench.ui.tabs.base import TaskPanel
 from workbench.ui.widgets.display_controls import DisplayControls
+from workbench.ui.widgets.forms import stacked
 from workbench.ui.widgets.layer_combo import LayerCombo
 from workbench.ui.widgets.param_form import ParamForm
 from workbench.ui.widgets.target_picker import TargetPicker
@@ -126,12 +127,7 @@ class AttributionPanel(TaskPanel):
         raw.clicked.connect(lambda: self.export_map())
         exports.addWidget(self.figure_button)
         exports.addWidget(raw)
-        body = QWidget()
-        column = QVBoxLayout(body)
-        for box in (target_box, method_box, display_box, export_box):
-            column.addWidget(box)
-        column.addStretch(1)
-        return body
+        return stacked(target_box, method_box, display_box, export_box, margins=True)
 
     # ------------------------------------------------------------------ inputs
     def current_method(self) -> str:

@@ -11,12 +11,11 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
 
+from workbench.ui.widgets.forms import button, stacked
 from workbench.ui.widgets.layer_combo import FEATURE_LAYERS, LayerCombo
 from workbench.ui.widgets.param_form import ParamForm
 from workbench.ui.widgets.target_picker import ClassChooser
@@ -26,15 +25,6 @@ SOURCES = (("Opened inputs", "inputs", "the images in the Inputs dock"),
            ("Video…", "video", "every k-th frame of a video"),
            ("scikit-learn digits", "digits", "1797 8×8 handwritten digits, labelled"))
 COLOUR_BY = ("label", "predicted class", "probability of a class")
-
-
-def _button(text: str, tip: str, slot, name: str = "") -> QPushButton:
-    button = QPushButton(text)
-    button.setToolTip(tip)
-    if name:
-        button.setObjectName(name)
-    button.clicked.connect(lambda _c=False: slot())
-    return button
 
 
 def build_controls(panel) -> QWidget:
@@ -56,9 +46,9 @@ def build_controls(panel) -> QWidget:
     panel.method.setToolTip("how the features are mapped to 2-D")
     panel.method.currentIndexChanged.connect(panel.on_method)
     panel.form = ParamForm()
-    panel.build_button = _button("Build map", "extract the features and map them", panel.build,
+    panel.build_button = button("Build map", "extract the features and map them", panel.build,
                                  "buildMap")
-    panel.stop_button = _button("Stop", "stop building", lambda: panel.runner.cancel(
+    panel.stop_button = button("Stop", "stop building", lambda: panel.runner.cancel(
         panel._handle))
     panel.colour_by = QComboBox()
     panel.colour_by.addItems(COLOUR_BY)
@@ -72,7 +62,7 @@ def build_controls(panel) -> QWidget:
     panel.metric_combo = QComboBox()
     panel.metric_combo.addItems(["cosine", "euclidean", "dot"])
     panel.metric_combo.setToolTip("distance between the original (not mapped) features")
-    current = _button("Current image", "the nearest neighbours of the image open in the "
+    current = button("Current image", "the nearest neighbours of the image open in the "
                       "Inputs dock, and where it falls on the map", panel.neighbours_of_current)
     exports = QGridLayout()
     for number, (text, tip, slot) in enumerate((
@@ -81,10 +71,10 @@ def build_controls(panel) -> QWidget:
             ("CSV…", "x, y, label and path of every point", panel.export_csv),
             ("Selection…", "the paths of the lassoed points, one per line",
              panel.export_selection))):
-        button = _button(text, tip, slot)
+        export = button(text, tip, slot)
         if number == 0:
-            panel.figure_button = button
-        exports.addWidget(button, 0, number)
+            panel.figure_button = export
+        exports.addWidget(export, 0, number)
     data_box = QGroupBox("Data and layer")
     form = QFormLayout(data_box)
     form.addRow("Dataset", panel.source)
@@ -109,9 +99,4 @@ def build_controls(panel) -> QWidget:
     knn.addRow("Of", current)
     export_box = QGroupBox("Export")
     export_box.setLayout(exports)
-    body = QWidget()
-    column = QVBoxLayout(body)
-    for box in (data_box, map_box, knn_box, export_box):
-        column.addWidget(box)
-    column.addStretch(1)
-    return body
+    return stacked(data_box, map_box, knn_box, export_box, margins=True)

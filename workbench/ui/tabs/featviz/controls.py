@@ -13,12 +13,12 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
+from workbench.ui.widgets.forms import button, stacked
 from workbench.ui.widgets.image_view import ImageView
 from workbench.ui.widgets.layer_combo import FEATURE_LAYERS, LayerCombo
 from workbench.ui.widgets.param_form import ParamForm
@@ -33,15 +33,6 @@ def _spin(kind, tip: str, **limits):
     spin = kind(**limits)
     spin.setToolTip(tip)
     return spin
-
-
-def _button(text: str, tip: str, slot, name: str = "") -> QPushButton:
-    button = QPushButton(text)
-    button.setToolTip(tip)
-    if name:
-        button.setObjectName(name)
-    button.clicked.connect(lambda _c=False: slot())
-    return button
 
 
 def build_controls(panel) -> QWidget:
@@ -77,10 +68,10 @@ def build_controls(panel) -> QWidget:
     panel.start_from.setToolTip("start from noise, or from the open image (DeepDream)")
     panel.live_form = ParamForm()  # filled once torch is loaded (the first model)
     panel.live_form.changed.connect(panel.push_live_config)
-    panel.run_button = _button("Run", "start optimizing", panel.run, "runFeatviz")
-    panel.pause_button = _button("Pause", "pause; Resume continues the same image",
+    panel.run_button = button("Run", "start optimizing", panel.run, "runFeatviz")
+    panel.pause_button = button("Pause", "pause; Resume continues the same image",
                                  panel.toggle_pause)
-    panel.stop_button = _button("Stop", "stop; the last image stays", panel.stop)
+    panel.stop_button = button("Stop", "stop; the last image stays", panel.stop)
     unit = QGroupBox("Unit")
     form = QFormLayout(unit)
     form.addRow("Objective", panel.kind)
@@ -92,7 +83,7 @@ def build_controls(panel) -> QWidget:
     form.addRow("Neuron x, y", neuron)
     form.addRow("Class", panel.class_box)
     form.addRow(panel.negative)
-    form.addRow(_button("Show the layer's channels", "every channel of the layer on the open "
+    form.addRow(button("Show the layer's channels", "every channel of the layer on the open "
                         "image; click one to pick it", panel.show_channels))
     run = QGroupBox("Run")
     run_form = QFormLayout(run)
@@ -101,18 +92,13 @@ def build_controls(panel) -> QWidget:
                          ("Seed", panel.seed), ("Start from", panel.start_from)):
         run_form.addRow(text, widget)
     buttons = QHBoxLayout()
-    for button in (panel.run_button, panel.pause_button, panel.stop_button):
-        buttons.addWidget(button)
+    for run_control in (panel.run_button, panel.pause_button, panel.stop_button):
+        buttons.addWidget(run_control)
     run_form.addRow(buttons)
     live = QGroupBox("Live settings")
     live.setToolTip("changes apply at the next step, while the image forms")
     QVBoxLayout(live).addWidget(panel.live_form)
-    body = QWidget()
-    column = QVBoxLayout(body)
-    for box in (unit, run, live):
-        column.addWidget(box)
-    column.addStretch(1)
-    return body
+    return stacked(unit, run, live, margins=True)
 
 
 def build_gallery(panel) -> QWidget:
@@ -120,9 +106,9 @@ def build_gallery(panel) -> QWidget:
     layout = QVBoxLayout(page)
     buttons = QHBoxLayout()
     buttons.addWidget(QLabel("Rank"))
-    buttons.addWidget(_button("Opened inputs", "rank the images of the Inputs dock",
+    buttons.addWidget(button("Opened inputs", "rank the images of the Inputs dock",
                               panel.examples_from_inputs))
-    buttons.addWidget(_button("Folder…", "rank the images of a folder",
+    buttons.addWidget(button("Folder…", "rank the images of a folder",
                               lambda: panel.examples_from_folder()))
     buttons.addStretch(1)
     layout.addLayout(buttons)

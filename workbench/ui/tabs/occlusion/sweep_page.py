@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from workbench.ui.tabs.occlusion.class_map import class_colors, class_image
 from workbench.ui.tabs.occlusion.paint_page import FillPicker
 from workbench.ui.widgets.display_controls import DisplayControls
+from workbench.ui.widgets.forms import stacked
 from workbench.ui.widgets.legend import Legend
 from workbench.ui.widgets.overlay_view import OverlayView
 from workbench.ui.widgets.param_form import ParamForm
@@ -86,13 +87,7 @@ class SweepPage:
         row = QHBoxLayout(exports)
         row.addWidget(figure)
         row.addWidget(grid_button)
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 0, 0, 0)
-        for widget in (box, display, exports):
-            layout.addWidget(widget)
-        layout.addStretch(1)
-        return page
+        return stacked(box, display, exports)
 
     def show(self, result, picture, labels, target_label) -> None:
         """Draw a (possibly partial) sweep: every map on the same window geometry."""
