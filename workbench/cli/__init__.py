@@ -24,7 +24,8 @@ from workbench.errors import WorkbenchError
 __all__ = ["OneLineParser", "add_model_options", "build_parser", "load_cli_model", "main",
            "normalize_argv", "parse_params"]
 
-FAMILIES = ("gui", "models", "attribution", "occlusion", "featviz", "adversarial", "embedding")
+FAMILIES = ("gui", "models", "attribution", "occlusion", "featviz", "adversarial", "embedding",
+            "video")
 
 
 def family_modules():

@@ -8,7 +8,8 @@ import sys
 
 from workbench.errors import WorkbenchError
 
-OUTPUT_OPTIONS = ("out", "save_map", "save_input", "save_grid", "save_adv", "save")
+OUTPUT_OPTIONS = ("out", "save_map", "save_input", "save_grid", "save_adv", "save", "save_probs",
+                  "save_maps")
 
 
 class OneLineParser(argparse.ArgumentParser):

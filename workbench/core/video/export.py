@@ -1,0 +1,88 @@
+"""Exports of a video analysis, shared by the command line and the window: the annotated
+video and the timeline figure."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from workbench.io.palette import categorical, hex_to_rgb
+
+
+def top_classes(probs: np.ndarray, count: int = 5) -> list[int]:
+    """The classes with the highest mean over the frames."""
+    return [int(i) for i in np.argsort(-np.nanmean(probs, axis=0))[:count]]
+
+
+def write_timeline(path, model, info, result, summary=None, cursor=None, dark=False,
+                   classes=None) -> str:
+    from workbench.core.provenance import caption, provenance
+    from workbench.io.figure import FigurePanel, metadata_of, render_figure, save_figure
+    from workbench.io.video_write import render_timeline
+
+    classes = classes or top_classes(result.probs)
+    colours = [hex_to_rgb(c) for c in categorical(len(classes))]
+    series = {model.label(c): (result.probs[:, c], colour)
+              for c, colour in zip(classes, colours, strict=True)}
+    top1 = [model.label(int(i)) for i in np.nan_to_num(result.probs, nan=-1).argmax(axis=1)]
+    picture = render_timeline(result.times, series, cursor=cursor, dark=dark, top1=top1)
+    legend = [(name, colour) for name, (_values, colour) in series.items()]
+    title = f"Per-frame probabilities of {model.name} on {info.path.rsplit('/', 1)[-1]}"
+    record = provenance(model, "per-frame prediction", None,
+                        {"frames": len(result.indices)}, video=info.path,
+                        **({"aggregation": summary["aggregation"]} if summary else {}))
+    text = caption(record)
+    save_figure(path, render_figure([FigurePanel(picture, legend=legend)], title, text,
+                                    dark=dark), metadata_of(title, text, record))
+    return str(path)
+
+
+def write_annotated(path, video, model, result, smoothed, maps=None, ctx=None,
+                    opacity: float = 0.5) -> str:
+    """Every frame from the first to the last sampled one, each with the prediction of the
+    latest sampled frame (raw and smoothed) and, with ``maps``, its map over it."""
+    from workbench.io.overlay import overlay
+    from workbench.io.samples import credit_for
+    from workbench.io.video import VideoReader
+    from workbench.io.video_write import FrameNote, annotate, write_video
+
+    credit = credit_for(video)
+    first, last = int(result.indices[0]), int(result.indices[-1])
+
+    def frames():
+        with VideoReader(video, cache_mb=16) as reader:
+            for index in range(first, last + 1):
+                row = int(np.searchsorted(result.indices, index, side="right")) - 1
+                picture = reader.frame_uint8(index)
+                if maps is not None and np.isfinite(maps.maps[row]).all():
+                    picture = _with_map(picture, maps.maps[row], model.input_size, overlay,
+                                        opacity)
+                raw, calm = result.probs[row], smoothed[row]
+                note = FrameNote(reader.time_of(index), model.label(int(raw.argmax())),
+                                 float(raw.max()), model.label(int(calm.argmax())),
+                                 float(calm.max()))
+                if ctx is not None:
+                    ctx.progress((index - first + 1) / (last - first + 1), "Writing the video")
+                yield annotate(picture, note, credit)
+
+    with VideoReader(video, cache_mb=1) as reader:
+        fps = reader.info.fps
+    write_video(path, frames(), fps, ctx)
+    return str(path)
+
+
+def _with_map(picture: np.ndarray, heat: np.ndarray, input_size, overlay,
+              opacity: float) -> np.ndarray:
+    """The map over the part of the frame the model saw (its centre crop)."""
+    from PIL import Image
+
+    from workbench.core.preprocess import crop_box
+
+    height, width = picture.shape[:2]
+    top, left, h, w = crop_box(height, width, tuple(input_size))
+    placed = np.full((height, width), np.nan, np.float32)
+    placed[top: top + h, left: left + w] = np.asarray(
+        Image.fromarray(heat.astype(np.float32), mode="F").resize((w, h),
+                                                                   Image.Resampling.BILINEAR))
+    blended = overlay(picture.astype(np.float32) / 255.0, placed, opacity=opacity,
+                      units="attribution value")
+    return (np.clip(blended, 0, 1) * 255 + 0.5).astype(np.uint8)
