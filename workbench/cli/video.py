@@ -105,6 +105,8 @@ def _save(args, model, info, result, smoothed, maps, summary) -> None:
     from workbench.io.atomic import save_npy_atomic
 
     if args.save_probs:
+        from workbench.core.video.export import save_probabilities
+
         save_probabilities(args.save_probs, model, result, smoothed, summary)
     if args.save_maps and maps is not None:
         save_npy_atomic(args.save_maps, maps.maps.astype("float32"))
@@ -121,27 +123,6 @@ def _save(args, model, info, result, smoothed, maps, summary) -> None:
             write_timeline(args.out, model, info, result, summary)
         else:
             raise WorkbenchError("--out must end in .png, .svg, .mp4 or .gif")
-
-
-def save_probabilities(path, model, result, smoothed, summary) -> None:
-    """CSV: one row per (frame, class) for the video's top classes; NPZ: everything."""
-    import numpy as np
-
-    from workbench.io.atomic import atomic_path
-    from workbench.io.tables import write_csv
-
-    if str(path).lower().endswith(".npz"):
-        with atomic_path(path) as tmp, open(tmp, "wb") as handle:
-            np.savez(handle, indices=result.indices, times=result.times,
-                     probs=result.probs, smoothed=smoothed.astype(np.float32),
-                     labels=np.array(model.labels))
-        return
-    classes = [row["index"] for row in summary["video_top"]]
-    rows = [(int(f), f"{t:.4f}", model.label(c), f"{result.probs[r, c]:.6f}",
-             f"{smoothed[r, c]:.6f}")
-            for r, (f, t) in enumerate(zip(result.indices, result.times, strict=True))
-            for c in classes]
-    write_csv(path, ("frame", "time", "class", "probability", "smoothed"), rows)
 
 
 COMMANDS = {"video": cmd_video}

@@ -73,11 +73,14 @@ class ColorScale:
 
 
 def color_scale(heat, colormap: str = "inferno", units: str = "value",
-                scaling: str = MIN_MAX) -> ColorScale:
-    """The scale :func:`display_values` uses for ``heat`` (a clip is averaged over time)."""
+                scaling: str = MIN_MAX, limits: tuple[float, float] | None = None) -> ColorScale:
+    """The scale :func:`display_values` uses for ``heat`` (a clip is averaged over time);
+    ``limits`` fixes the range (one range for many maps, e.g. a video's frames)."""
     values = _frame(heat)
     finite = values[np.isfinite(values)]
     low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+    if limits is not None:
+        low, high = float(limits[0]), float(limits[1])
     flat = high - low <= FLAT * max(1.0, abs(high))
     if scaling == RAW:
         low, high = min(0.0, low), max(0.0, high)

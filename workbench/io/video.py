@@ -61,7 +61,21 @@ class VideoInfo:
 
 
 def is_video_file(path) -> bool:
-    return Path(path).suffix.lower() in VIDEO_EXTENSIONS
+    """A video container, or an animated GIF (a still GIF is an image)."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".gif":
+        return _frames_in_gif(path) > 1
+    return suffix in VIDEO_EXTENSIONS
+
+
+def _frames_in_gif(path) -> int:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            return int(getattr(image, "n_frames", 1))
+    except (OSError, ValueError):
+        return 0
 
 
 def _open(path: Path):

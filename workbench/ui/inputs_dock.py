@@ -36,6 +36,7 @@ class InputRecord:
     name: str
     path: str | None
     image: np.ndarray | None = None
+    video: object = None  # VideoInfo for a video file
 
 
 class DropList(QListWidget):
@@ -149,7 +150,7 @@ class InputsDock(QDockWidget):
                      if r.path and Path(r.path).resolve() == wanted), None)
 
     def _on_thumbnail(self, token: str, item) -> None:
-        path, thumb, error = item
+        path, thumb, error, video = item
         if error is not None:
             self.state.error(error)
             return
@@ -159,7 +160,7 @@ class InputsDock(QDockWidget):
                 self._select_next.discard(token)
                 self.select(known.id)
             return
-        record = InputRecord(f"file-{next(self._ids)}", Path(path).name, path)
+        record = InputRecord(f"file-{next(self._ids)}", Path(path).name, path, video=video)
         self._add_item(record, thumb)
         if token in self._select_next or self.list.currentItem() is None:
             self._select_next.discard(token)
@@ -172,7 +173,10 @@ class InputsDock(QDockWidget):
 
     def _add_item(self, record: InputRecord, thumb: np.ndarray) -> None:
         self.records[record.id] = record
-        item = QListWidgetItem(icon_from_array(thumb), record.name)
+        text = record.name
+        if record.video is not None:
+            text = f"{record.name}\n▶ {record.video.duration:.1f} s"
+        item = QListWidgetItem(icon_from_array(thumb), text)
         item.setData(ID_ROLE, record.id)
         item.setToolTip(record.path or record.name)
         self.list.addItem(item)
@@ -196,13 +200,29 @@ class InputsDock(QDockWidget):
             self.state.set_image(None)
             return
         record = self.records[current.data(ID_ROLE)]
-        if record.image is not None:
+        if record.video is not None:
+            self._open_video(record)
+        elif record.image is not None:
             self.state.set_image(record.image, record.name)
         elif record.path in self._cache:
             self._cache.move_to_end(record.path)
             self.state.set_image(self._cache[record.path], record.name, record.path)
         else:
             self._load_full(record)
+
+    def _open_video(self, record: InputRecord) -> None:
+        """A video: the Video tab plays it; every other tab sees its first frame."""
+        from workbench.io.video import VideoReader
+
+        def first_frame(ctx):
+            with VideoReader(record.path, cache_mb=1) as reader:
+                return reader.frame(0)
+
+        self.state.set_video(record.path)
+        self.io.submit(first_frame, name=f"Opening {record.name}", key="current-image",
+                       on_finished=lambda image: self.state.set_image(
+                           image, f"{record.name} · frame 0", ""),
+                       on_error=self.state.error)
 
     def _load_full(self, record: InputRecord) -> None:
         from workbench.io.images import load_image

@@ -21,6 +21,7 @@ from workbench.ui.tabs.embeddings.panel import EmbeddingsPanel
 from workbench.ui.tabs.featviz.panel import FeatureVizPanel
 from workbench.ui.tabs.occlusion.panel import OcclusionPanel
 from workbench.ui.tabs.predict.panel import PredictPanel
+from workbench.ui.tabs.video.panel import VideoPanel
 from workbench.ui.theme import apply_theme
 from workbench.worker import Runner
 
@@ -67,8 +68,9 @@ class MainWindow(QMainWindow):
                        OcclusionPanel(self.state, self.runner),
                        FeatureVizPanel(self.state, self.runner),
                        EmbeddingsPanel(self.state, self.runner),
-                       AdversarialPanel(self.state, self.runner)]
-        self.panels[-1].embeddings = self.panels[-2]
+                       AdversarialPanel(self.state, self.runner),
+                       VideoPanel(self.state, self.runner, self.io_runner)]
+        self.panel("Adversarial").embeddings = self.panel("Embeddings")
         for panel in self.panels:
             self.tabs.addTab(panel, panel.title)
         self.setCentralWidget(self.tabs)
@@ -220,6 +222,13 @@ class MainWindow(QMainWindow):
             )
             group.addAction(action)
         self.samples_menu.addSeparator()
+        from workbench.io.samples import VIDEO_SAMPLES
+
+        for clip in VIDEO_SAMPLES:
+            action = self.samples_menu.addAction(f"▶ {clip.name} — {clip.description}")
+            action.triggered.connect(
+                lambda *_, s=clip: self.inputs.add_paths([s.path()], select=True))
+        self.samples_menu.addSeparator()
         self.samples_menu.addAction("Digits (scikit-learn, for digits_lenet)").triggered.connect(
             self.open_digit_samples
         )
@@ -228,7 +237,8 @@ class MainWindow(QMainWindow):
     def open_images(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(
             self, "Open images", "",
-            "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp *.gif);;All files (*)")
+            "Images and videos (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp *.gif *.mp4 *.mov "
+            "*.m4v *.avi *.mkv *.webm);;All files (*)")
         if paths:
             self.inputs.add_paths(paths, select=True)
 

@@ -17,6 +17,7 @@ class AppState(QObject):
     model_loading = Signal(str)  # spec being loaded
     image_changed = Signal(object)  # np.ndarray | None
     message = Signal(str, bool)  # text, is_error
+    video_changed = Signal(object)  # path of the video chosen in the Inputs dock
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -26,6 +27,7 @@ class AppState(QObject):
         self.image: np.ndarray | None = None
         self.image_name = ""
         self.image_path = ""
+        self.video_path: str | None = None
 
     def set_model(self, model) -> None:
         self.model = model
@@ -35,6 +37,11 @@ class AppState(QObject):
     def set_image(self, image: np.ndarray | None, name: str = "", path: str = "") -> None:
         self.image, self.image_name, self.image_path = image, name, path
         self.image_changed.emit(image)
+
+    def set_video(self, path: str | None) -> None:
+        if path != self.video_path:
+            self.video_path = path
+            self.video_changed.emit(path)
 
     def info(self, text: str) -> None:
         self.message.emit(text, False)

@@ -86,3 +86,24 @@ def _with_map(picture: np.ndarray, heat: np.ndarray, input_size, overlay,
     blended = overlay(picture.astype(np.float32) / 255.0, placed, opacity=opacity,
                       units="attribution value")
     return (np.clip(blended, 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+def save_probabilities(path, model, result, smoothed, summary) -> None:
+    """CSV: one row per (frame, class) for the video's top classes; NPZ: everything."""
+    import numpy as np
+
+    from workbench.io.atomic import atomic_path
+    from workbench.io.tables import write_csv
+
+    if str(path).lower().endswith(".npz"):
+        with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+            np.savez(handle, indices=result.indices, times=result.times,
+                     probs=result.probs, smoothed=smoothed.astype(np.float32),
+                     labels=np.array(model.labels))
+        return
+    classes = [row["index"] for row in summary["video_top"]]
+    rows = [(int(f), f"{t:.4f}", model.label(c), f"{result.probs[r, c]:.6f}",
+             f"{smoothed[r, c]:.6f}")
+            for r, (f, t) in enumerate(zip(result.indices, result.times, strict=True))
+            for c in classes]
+    write_csv(path, ("frame", "time", "class", "probability", "smoothed"), rows)

@@ -41,11 +41,14 @@ class OverlayView(ImageView):
         self.scale: ColorScale | None = None
 
     def set_map(self, heat: np.ndarray | None, units: str | None = None,
-                rect: tuple[float, float, float, float] | None = None) -> None:
+                rect: tuple[float, float, float, float] | None = None,
+                limits: tuple[float, float] | None = None) -> None:
+        """``limits`` fixes the colour range (shared by several maps)."""
         self.heat = heat
         if units is not None:
             self.units = units
         self.map_rect = rect
+        self.limits = limits
         self._redraw()
 
     def set_style(self, style: OverlayStyle) -> None:
@@ -60,7 +63,8 @@ class OverlayView(ImageView):
             self.warning.setVisible(False)
             return
         style = self.overlay_style
-        self.scale = color_scale(self.heat, style.colormap, self.units, style.scaling)
+        self.scale = color_scale(self.heat, style.colormap, self.units, style.scaling,
+                                 getattr(self, "limits", None))
         values = display_values(self.heat, self.scale)
         self.overlay.setImage(values, levels=(0.0, 1.0), lut=rgba_table(style),
                               autoLevels=False)

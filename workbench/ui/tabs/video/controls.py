@@ -1,0 +1,132 @@
+"""The Video tab's control column: the video, which frames to analyse, how to combine them
+over time, per-frame maps, exports.  :func:`build_controls` puts the widgets on the panel."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QSpinBox,
+    QWidget,
+)
+
+from workbench.ui.widgets.display_controls import DisplayControls
+from workbench.ui.widgets.forms import button, stacked
+from workbench.ui.widgets.layer_combo import LayerCombo
+
+AGGREGATIONS = (("mean over all frames", "mean"), ("sliding window", "window"),
+                ("moving average (EMA)", "ema"), ("majority vote", "vote"))
+RANGES = (("each frame its own", "frame"), ("one for the whole video", "video"))
+
+
+def _label(text: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    return label
+
+
+def build_controls(panel) -> QWidget:
+    panel.about = _label("Open a video: File → Open, drag one in, or File → Samples.")
+    video = QGroupBox("Video")
+    QFormLayout(video).addRow(panel.about)
+    panel.every = QSpinBox(minimum=1, maximum=100_000, value=12, prefix="every ",
+                           suffix=" frames")
+    panel.every.setToolTip("analyse one frame out of this many (default: about 2 a second)")
+    panel.first = QSpinBox(minimum=0, maximum=0)
+    panel.first.setToolTip("the first frame to analyse")
+    panel.last = QSpinBox(minimum=0, maximum=0)
+    panel.last.setToolTip("the last frame to analyse")
+    panel.run_button = button("Run", "predict the sampled frames (batched on the worker)",
+                              panel.run_predictions, "runVideo")
+    panel.stop_button = button("Stop", "stop; the frames done so far stay", panel.stop)
+    panel.status = _label("")
+    analysis = QGroupBox("Frames")
+    form = QFormLayout(analysis)
+    form.addRow("Sample", panel.every)
+    span = QHBoxLayout()
+    span.addWidget(panel.first)
+    span.addWidget(QLabel("to"))
+    span.addWidget(panel.last)
+    form.addRow("Frames", span)
+    buttons = QHBoxLayout()
+    buttons.addWidget(panel.run_button)
+    buttons.addWidget(panel.stop_button)
+    form.addRow(buttons)
+    form.addRow(panel.status)
+    return stacked(video, analysis, _time_box(panel), _maps_box(panel), _export_box(panel),
+                   margins=True)
+
+
+def _time_box(panel) -> QGroupBox:
+    panel.aggregation = QComboBox()
+    for text, name in AGGREGATIONS:
+        panel.aggregation.addItem(text, name)
+    panel.aggregation.setToolTip("how the frames' predictions combine into the video's")
+    panel.aggregation.currentIndexChanged.connect(panel.on_aggregation)
+    panel.window_size = QSpinBox(minimum=1, maximum=999, value=5, suffix=" frames")
+    panel.window_size.setToolTip("sliding window: the sampled frames averaged around each one")
+    panel.window_size.valueChanged.connect(panel.on_aggregation)
+    panel.alpha = QDoubleSpinBox(minimum=0.01, maximum=1.0, value=0.3, singleStep=0.05)
+    panel.alpha.setToolTip("EMA: s = α·p + (1 − α)·s_previous (1: no smoothing)")
+    panel.alpha.valueChanged.connect(panel.on_aggregation)
+    panel.video_top = _label("")
+    panel.formula = _label("")
+    panel.now = _label("")
+    box = QGroupBox("Over time")
+    form = QFormLayout(box)
+    form.addRow("Combine", panel.aggregation)
+    form.addRow("Window", panel.window_size)
+    form.addRow("α", panel.alpha)
+    form.addRow(panel.video_top)
+    form.addRow(panel.formula)
+    form.addRow(panel.now)
+    return box
+
+
+def _maps_box(panel) -> QGroupBox:
+    panel.method = QComboBox()
+    panel.method.setToolTip("the Attribution method computed on each sampled frame")
+    panel.layer = LayerCombo()
+    panel.map_range = QComboBox()
+    for text, name in RANGES:
+        panel.map_range.addItem(text, name)
+    panel.map_range.setToolTip("each frame its own: every map shows its own shape; the whole "
+                               "video: one colour range, so intensity compares over time")
+    panel.map_range.currentIndexChanged.connect(lambda _i: panel.show_map())
+    panel.display = DisplayControls()
+    panel.display.changed.connect(lambda _s: panel.show_map())
+    panel.maps_button = button("Compute maps", "a map for every sampled frame, played with "
+                               "the video", panel.run_maps, "runVideoMaps")
+    box = QGroupBox("Maps")
+    form = QFormLayout(box)
+    form.addRow("Method", panel.method)
+    form.addRow("Layer", panel.layer)
+    form.addRow("Range", panel.map_range)
+    form.addRow(panel.display)
+    form.addRow(panel.maps_button)
+    return box
+
+
+def _export_box(panel) -> QGroupBox:
+    box = QGroupBox("Export")
+    grid = QGridLayout(box)
+    actions = (("Timeline…", "the timeline as PNG / SVG with title and provenance",
+                panel.export_timeline),
+               ("Video…", "the annotated video (MP4 or GIF): labels, map, time",
+                panel.export_video),
+               ("Probabilities…", "per-frame probabilities as CSV or NPZ",
+                panel.export_probabilities),
+               ("Maps…", "per-frame maps as (T, H, W) float32 .npy", panel.export_maps),
+               ("Frame to Inputs", "this frame as an image every other tab can use",
+                panel.frame_to_inputs))
+    for number, (text, tip, slot) in enumerate(actions):
+        widget = button(text, tip, slot)
+        if number == 0:
+            panel.timeline_button = widget
+        grid.addWidget(widget, number // 2, number % 2)
+    return box

@@ -1,0 +1,280 @@
+"""The Video tab: play a video, classify every sampled frame with the image model and
+combine the frames over time (mean, sliding window, moving average, vote), follow the
+classes on a timeline, play a per-frame map with the video, and export it all."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QSplitter, QWidget
+
+from workbench.ui.tabs.base import TaskPanel
+from workbench.ui.tabs.video.controls import build_controls
+from workbench.ui.tabs.video.exports import VideoExports
+from workbench.ui.tabs.video.jobs import maps_job, nearest_row, open_job, predictions_job
+from workbench.ui.tabs.video.player import Player
+from workbench.ui.tabs.video.timeline import Timeline
+from workbench.ui.widgets.legend import Legend
+
+REDRAW_MS = 200
+TIMELINE_CLASSES = 5
+KEYS = (("Space", "toggle"), ("Left", "back"), ("Right", "on"), ("Home", "home"),
+        ("End", "end"))
+
+
+class VideoPanel(VideoExports, TaskPanel):
+    title = "Video"
+
+    def __init__(self, state, runner, io_runner=None, parent=None):
+        super().__init__(state, runner, parent)
+        self.setObjectName("VideoPanel")
+        self.io_runner = io_runner or runner
+        self.path, self.info = None, None
+        self.predictions = None  # FramePredictions (possibly partial)
+        self.smoothed = self.video_probs = None
+        self.maps = None  # FrameMaps
+        self._handle = None
+        self.player = Player(state, self.io_runner)
+        self.player.frame_shown.connect(self._on_frame)
+        self.timeline = Timeline()
+        self.timeline.seek.connect(self.player.seek_time)
+        self.legend = Legend("Classes")
+        bottom = QWidget()
+        row = QHBoxLayout(bottom)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.timeline, 4)
+        row.addWidget(self.legend, 1)
+        views = QSplitter(Qt.Orientation.Vertical)
+        views.addWidget(self.player)
+        views.addWidget(bottom)
+        views.setStretchFactor(0, 3)
+        views.setStretchFactor(1, 2)
+        views.setChildrenCollapsible(False)
+        self.lay_out(views, build_controls(self))
+        self.add_shortcuts(run=self.run_button, stop=self.stop_button,
+                           export=self.timeline_button)
+        self._keys()
+        self._redraw = QTimer(self, singleShot=True, interval=REDRAW_MS,
+                              timeout=self._draw_predictions)
+        self.on_aggregation()
+        state.video_changed.connect(self._on_video)
+        state.model_changed.connect(self._on_model)
+
+    def _keys(self) -> None:
+        actions = {"toggle": self.player.toggle, "back": lambda: self.player.step(-1),
+                   "on": lambda: self.player.step(1), "home": lambda: self.player.seek_index(0),
+                   "end": lambda: self.player.seek_index(-1)}
+        for keys, name in KEYS:
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(actions[name])
+
+    # ------------------------------------------------------------------ inputs
+    def current_layer(self) -> str | None:
+        return self.layer.layer()
+
+    def choose_layer(self, name: str) -> None:
+        self.layer.choose(name)
+
+    def _on_model(self, model) -> None:
+        self.predictions = self.maps = None
+        self.layer.set_model(model)
+        if model is not None and not self.method.count():
+            from workbench.core.attribution import METHOD_ORDER, METHODS
+
+            for name in METHOD_ORDER:
+                self.method.addItem(METHODS[name].title, name)
+        self._draw_predictions()
+        if self.path is not None:
+            self.player.seek_index(self.player.index)
+
+    def _on_video(self, path) -> None:
+        if path is None:
+            return
+        self.io_runner.submit(partial(open_job, path), name="Opening the video",
+                              key="video-open", on_finished=partial(self._opened, path),
+                              on_error=self.state.error)
+
+    def _opened(self, path, info) -> None:
+        from workbench.io.samples import credit_for
+
+        self.path, self.info = path, info
+        self.predictions = self.maps = None
+        self.timeline.plot_probabilities(np.zeros(0), np.zeros((0, 1)), [], [])
+        self.legend.set_entries([])
+        rate = f"{info.fps:.2f} fps" + (" (variable)" if info.variable_fps else "")
+        turned = f" · turned {info.rotation}°" if info.rotation else ""
+        credit = credit_for(path)
+        self.about.setText(f"<b>{path.rsplit('/', 1)[-1]}</b><br>{info.codec} · {info.width}×"
+                           f"{info.height} · {rate} · {info.frame_count} frames · "
+                           f"{info.duration:.1f} s{turned}" + (f"<br><i>{credit}</i>"
+                                                               if credit else ""))
+        self.every.setValue(max(1, round(info.fps / 2)))
+        for spin in (self.first, self.last):
+            spin.setMaximum(info.frame_count - 1)
+        self.first.setValue(0)
+        self.last.setValue(info.frame_count - 1)
+        self.status.setText("Press Run to predict the sampled frames.")
+        self.player.set_video(path, info)
+
+    def refresh_now(self) -> None:
+        """Nothing is computed on show: playing and Run do the work."""
+
+    # ----------------------------------------------------------- predictions
+    def sampled(self) -> np.ndarray:
+        from workbench.core.video import sampled_frames
+
+        return sampled_frames(self.info, self.every.value(), start=self.first.value(),
+                              stop=self.last.value() + 1)
+
+    def run_predictions(self) -> None:
+        from workbench.errors import WorkbenchError
+
+        model = self.state.model
+        if model is None or self.path is None:
+            self.state.error("Open a video first (and wait for the model)")
+            return
+        try:
+            indices = self.sampled()
+        except WorkbenchError as exc:
+            self.state.error(str(exc))
+            return
+        self.status.setText(f"predicting {len(indices)} frames …")
+        self._handle = self.runner.submit(
+            partial(predictions_job, model, self.path, indices), name="Per-frame predictions",
+            key="video-predictions", on_partial=self._queue, on_finished=self._done,
+            on_cancelled=lambda: self.status.setText(self._progress_text("stopped")),
+            on_error=self.state.error)
+
+    def stop(self) -> None:
+        if self._handle is not None:
+            self.runner.cancel(self._handle)
+
+    def _queue(self, result) -> None:
+        self.predictions = result
+        if not self._redraw.isActive():
+            self._redraw.start()
+
+    def _done(self, result) -> None:
+        self._redraw.stop()
+        self.predictions = result
+        self._draw_predictions()
+        self.status.setText(self._progress_text("done"))
+
+    def _progress_text(self, word: str) -> str:
+        result = self.predictions
+        if result is None:
+            return word
+        cached = f" ({result.from_cache} from the cache)" if result.from_cache else ""
+        return f"{word}: {result.done} of {len(result.indices)} frames{cached}"
+
+    def on_aggregation(self, *_args) -> None:
+        name = self.aggregation.currentData()
+        self.window_size.setEnabled(name == "window")
+        self.alpha.setEnabled(name == "ema")
+        self._draw_predictions()
+
+    def aggregation_text(self) -> str:
+        name = self.aggregation.currentData()
+        return {"window": f"window:{self.window_size.value()}",
+                "ema": f"ema:{self.alpha.value():g}"}.get(name, name)
+
+    def _draw_predictions(self) -> None:
+        result, model = self.predictions, self.state.model
+        if result is None or model is None or result.done == 0:
+            return
+        from workbench.core.video import aggregate, mean_formula, parse_aggregation
+
+        done = result.complete
+        probs = result.probs[done]
+        self.smoothed, self.video_probs = aggregate(probs, *parse_aggregation(
+            self.aggregation_text()))
+        order = [int(i) for i in np.argsort(-self.video_probs)[:TIMELINE_CLASSES]]
+        entries = self.timeline.plot_probabilities(result.times, result.probs, order,
+                                                   model.labels)
+        self.legend.set_entries(entries)
+        rows = "<br>".join(f"{model.label(i)} · {self.video_probs[i]:.1%}" for i in order)
+        self.video_top.setText(f"<b>The video</b> ({self.aggregation.currentText()}):<br>"
+                               f"{rows}")
+        self.formula.setText(mean_formula(probs, order[0], model.label(order[0])))
+        self.status.setText(self._progress_text("running"))
+        self._show_now(self.player.index)
+
+    # ------------------------------------------------------------- the frame
+    def _on_frame(self, index: int, seconds: float) -> None:
+        self.timeline.set_time(seconds)
+        self._show_now(index)
+        self.show_map()
+
+    def _show_now(self, index: int) -> None:
+        result, model = self.predictions, self.state.model
+        if result is None or model is None or self.smoothed is None:
+            self.now.setText("")
+            return
+        done = np.flatnonzero(result.complete)
+        row = nearest_row(result.indices[done], index)
+        raw, calm = result.probs[done[row]], self.smoothed[row]
+        self.now.setText(f"<b>Frame {result.indices[done[row]]}</b>: "
+                         f"{model.label(int(raw.argmax()))} {raw.max():.1%} · smoothed: "
+                         f"{model.label(int(calm.argmax()))} {calm.max():.1%}")
+
+    # ------------------------------------------------------------------ maps
+    def run_maps(self) -> None:
+        from workbench.errors import WorkbenchError
+
+        model = self.state.model
+        if model is None or self.path is None or not self.method.count():
+            return
+        try:
+            indices = self.sampled()
+        except WorkbenchError as exc:
+            self.state.error(str(exc))
+            return
+        self.status.setText(f"maps of {len(indices)} frames …")
+        self._handle = self.runner.submit(
+            partial(maps_job, model, self.path, indices, self.method.currentData(),
+                    self.layer.layer(), None, None),
+            name="Per-frame maps", key="video-maps", on_partial=self._maps_arrived,
+            on_finished=self._maps_arrived, on_error=self.state.error)
+
+    def _maps_arrived(self, maps) -> None:
+        self.maps = maps
+        self.status.setText(f"maps: {maps.done} of {len(maps.indices)} frames")
+        self.show_map()
+
+    def show_map(self) -> None:
+        maps, view = self.maps, self.player.model_view
+        view.set_style(self.display.current_style())
+        if maps is None or maps.done == 0:
+            view.set_map(None)
+            return
+        row = nearest_row(maps.indices[: maps.done], self.player.index)
+        limits = None
+        if self.map_range.currentData() == "video":  # one range: intensity compares
+            done = maps.maps[: maps.done]
+            limits = (float(np.nanmin(done)), float(np.nanmax(done)))
+        view.set_map(maps.maps[row], units="attribution value", limits=limits)
+        view.set_title(f"{self.method.currentText()} · frame {maps.indices[row]}")
+
+    # ----------------------------------------------------------------- frame
+    def frame_to_inputs(self) -> None:
+        from workbench.ui.tabs.video.jobs import frame_job
+
+        dock = getattr(self.window(), "inputs", None)
+        if self.path is None or dock is None:
+            return
+        index, name = self.player.index, self.path.rsplit("/", 1)[-1]
+        self.io_runner.submit(partial(frame_job, self.path, index), name="Frame to Inputs",
+                              on_finished=lambda image: dock.add_array(
+                                  image, f"{name} · frame {index}"),
+                              on_error=self.state.error)
+
+    def ask_path(self, title: str, default: str, pattern: str) -> str:
+        return QFileDialog.getSaveFileName(self, title, default, pattern)[0]
+
+    def demo(self) -> None:
+        """For screenshots and lessons: predict the sampled frames."""
+        self.run_predictions()
