@@ -26,6 +26,7 @@ SUITES = (
     ("featviz", "benchmarks.bench_featviz", False),
     ("embedding", "benchmarks.bench_embedding", False),
     ("adversarial", "benchmarks.bench_adversarial", False),
+    ("video", "benchmarks.bench_video", False),
     ("responsiveness", "benchmarks.bench_responsiveness", True),
     ("soak", "benchmarks.bench_soak", True),
 )

@@ -119,3 +119,37 @@ def test_bad_checkpoints_through_the_gui(qtbot, window, corpus):
     qtbot.waitUntil(lambda: window.state.model.name.endswith("nan.ts"), timeout=TIMEOUT)
     qtbot.waitUntil(window.is_settled, timeout=TIMEOUT)
     assert any("NaN" in m for m in errors(window))
+
+
+def hostile_videos(folder):
+    """Bad video files, each with the words its one-line message must hold."""
+    from tests.io.video_corpus import make_audio_only, make_empty_video, make_video
+
+    folder.mkdir(exist_ok=True)
+    empty = folder / "empty.mp4"
+    empty.write_bytes(b"")
+    text = folder / "notes.mkv"
+    text.write_text("not a video at all")
+    whole = make_video(folder / "whole.mp4", frames=30)
+    cut = folder / "cut.mp4"  # an MP4 cut short loses its index: nothing to read
+    cut.write_bytes(whole.read_bytes()[: len(whole.read_bytes()) // 2])
+    return [(empty, "empty"), (text, "not a video"), (make_audio_only(folder / "sound.mkv"),
+                                                      "no video stream"),
+            (make_empty_video(folder / "nothing.mkv"), "no frames"), (cut, "cut.mp4")]
+
+
+def test_hostile_videos_through_the_gui(qtbot, window, tmp_path):
+    videos = hostile_videos(tmp_path / "videos")
+    window.inputs.add_paths([path for path, _ in videos])
+    qtbot.waitUntil(window.is_settled, timeout=TIMEOUT)
+    for path, fragment in videos:
+        assert any(path.name in m and fragment in m and "\n" not in m for m in errors(window)), \
+            (path, errors(window))
+    assert window.inputs.list.count() == 1  # nothing added, nothing lost
+    assert window.panels[0].prediction.best.label == "Egyptian cat"
+
+
+def test_hostile_videos_through_the_cli(cli, tmp_path):
+    for path, fragment in hostile_videos(tmp_path / "videos"):
+        out = cli("video", path)
+        assert out.returncode == 1 and fragment in out.stderr and one_line(out)[0], out.stderr

@@ -27,6 +27,7 @@ MAX_SIDE = 2160  # frames larger than this are downscaled on decode
 DEFAULT_CACHE_MB = 256
 FORWARD_DECODE_LIMIT = 48  # frames ahead that are decoded rather than sought
 VFR_TOLERANCE = 0.02
+SMALL_FRAME_PIXELS = 1_000_000  # below this one decoding thread keeps up with the model
 DEMUX_LIMIT_BYTES = 256 * 2**20  # larger files: timestamps from the header, not the packets
 
 
@@ -110,33 +111,34 @@ def _reason(exc) -> str:
     return text.split(": '", 1)[0]
 
 
-def _timestamps(container, stream, path) -> tuple[list[int], int]:
+def _timestamps(container, stream, path) -> tuple[list[int], int, set]:
     """Every frame's presentation timestamp, in order, by demuxing (not decoding); for a
     file too large to read at once, from the header's frame count and average rate."""
     import av
 
     if path.stat().st_size > DEMUX_LIMIT_BYTES and stream.average_rate and (
             stream.frames or stream.duration):
-        return _regular_timestamps(stream), 0
+        return _regular_timestamps(stream), 0, set()
 
-    stamps, damaged = [], 0
+    stamps, damaged, keys = [], 0, set()
     try:
         for packet in container.demux(stream):
             if packet.size == 0 and packet.pts is None:
                 continue  # the flushing packet
             if packet.is_corrupt:
                 damaged += 1
-            if packet.pts is not None:
-                stamps.append(int(packet.pts))
-            elif packet.dts is not None:
-                stamps.append(int(packet.dts))
+            stamp = packet.pts if packet.pts is not None else packet.dts
+            if stamp is not None:
+                stamps.append(int(stamp))
+                if packet.is_keyframe:
+                    keys.add(int(stamp))
     except av.FFmpegError:
         damaged += 1  # a truncated file: keep the packets read so far
     container.seek(0, stream=stream)
     stamps.sort()
     if not stamps:
         raise VideoLoadError(path, "the video stream holds no frames")
-    return stamps, damaged
+    return stamps, damaged, keys
 
 
 def _regular_timestamps(stream) -> list[int]:
@@ -150,12 +152,20 @@ class VideoReader:
     """An open video; not thread-safe — one reader per thread (the window keeps one for
     display and jobs open their own)."""
 
-    def __init__(self, path, cache_mb: float = DEFAULT_CACHE_MB, max_side: int = MAX_SIDE):
+    def __init__(self, path, cache_mb: float = DEFAULT_CACHE_MB, max_side: int = MAX_SIDE,
+                 keep_passed: bool = True, threads: int = 0):
+        """``keep_passed``: cache the frames decoded on the way to a frame (stepping back
+        is then instant); batch readers, which only go forward, do not.  ``threads``: FFmpeg's
+        decoding threads (0: its choice; a batch reader feeding a model takes one, so the
+        model keeps the other cores)."""
         self.path = Path(path)
         self.container = _open(self.path)
         self.stream = self.container.streams.video[0]
         self.stream.thread_type = "AUTO"  # FFmpeg's own decoding threads
+        if threads:
+            self.stream.thread_count = threads
         self.max_side = max_side
+        self.keep_passed = keep_passed
         self.cache_bytes = int(cache_mb * 2**20)
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
         self._cached_bytes = 0
@@ -163,8 +173,10 @@ class VideoReader:
         self._next_index = None
         self.damaged = 0  # packets that failed to decode so far
         try:
-            self.stamps, damaged = _timestamps(self.container, self.stream, self.path)
+            self.stamps, damaged, keys = _timestamps(self.container, self.stream, self.path)
             self._index_of = {pts: i for i, pts in enumerate(self.stamps)}
+            self.keyframes = np.array(sorted(self._index_of[k] for k in keys
+                                             if k in self._index_of), np.int64)
             self.info = self._describe(damaged)
         except BaseException:
             self.container.close()
@@ -223,6 +235,13 @@ class VideoReader:
         """Frame ``index`` as ``(H, W, 3)`` float32 RGB in [0, 1]."""
         return self.frame_uint8(index).astype(np.float32) / 255.0
 
+    def keyframe_before(self, index: int) -> int:
+        """The nearest keyframe at or before ``index`` (quick to show while scrubbing)."""
+        if not len(self.keyframes):
+            return int(index)
+        position = int(np.searchsorted(self.keyframes, index, side="right")) - 1
+        return int(self.keyframes[max(0, position)])
+
     def frame_at(self, seconds: float) -> tuple[int, np.ndarray]:
         index = self.index_at(seconds)
         return index, self.frame(index)
@@ -252,8 +271,8 @@ class VideoReader:
                 self._next_index = position + 1
             if pts is not None and pts >= wanted:
                 return self._convert(frame)
-            if position is not None and FORWARD_DECODE_LIMIT >= index - position > 0 and \
-                    position not in self._cache:
+            if self.keep_passed and position is not None and \
+                    FORWARD_DECODE_LIMIT >= index - position > 0 and position not in self._cache:
                 self._remember(position, self._convert(frame))  # frames on the way, cached
         raise VideoLoadError(self.path, f"frame {index} could not be decoded (the file may be "
                                         "truncated)")
@@ -312,6 +331,19 @@ class VideoReader:
         return False
 
 
+def decode_threads(path) -> int:
+    """Decoding threads for a batch reader feeding a model: one for small frames (the model
+    keeps the other cores), FFmpeg's choice for HD, where decoding is the bottleneck."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            context = container.streams.video[0].codec_context
+            return 1 if context.width * context.height < SMALL_FRAME_PIXELS else 0
+    except (av.FFmpegError, IndexError, OSError):
+        return 0
+
+
 class PrefetchingBatches:
     """An iterator over batches of frames decoded ahead by a plain thread and a bounded
     queue (its own reader, so the caller's reader is never shared across threads)."""
@@ -328,7 +360,8 @@ class PrefetchingBatches:
 
     def _run(self, path, max_side) -> None:
         try:
-            with VideoReader(path, cache_mb=8, max_side=max_side) as reader:
+            with VideoReader(path, cache_mb=8, max_side=max_side, keep_passed=False,
+                             threads=decode_threads(path)) as reader:
                 for start in range(0, len(self.indices), self.batch_size):
                     if self.stop.is_set():
                         return

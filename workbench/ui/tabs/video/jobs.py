@@ -41,10 +41,12 @@ def open_job(path, ctx):
     return READERS.get(str(path)).info
 
 
-def display_job(path, index, model, ctx):
-    """Frame ``index`` as it is (uint8) and, for ``model``, as the model sees it."""
+def display_job(path, index, model, ctx=None, quick: bool = False):
+    """Frame ``index`` as it is (uint8) and, for ``model``, as the model sees it; ``quick``
+    shows the keyframe before it instead (one frame to decode, while the slider moves)."""
     reader = READERS.get(str(path))
-    frame = reader.frame_uint8(int(index))
+    index = reader.keyframe_before(int(index)) if quick else int(index)
+    frame = reader.frame_uint8(index)
     seen = None
     if model is not None and model.kind != "video":
         import torch

@@ -45,6 +45,7 @@ class Player(QWidget):
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setToolTip("drag to any frame")
         self.slider.valueChanged.connect(self._on_slider)
+        self.slider.sliderReleased.connect(lambda: self._request(self.slider.value()))
         self.position = QLabel("no video")
         self.play_button = button("Play", "play at the video's own rate (Space)", self.toggle)
         self.play_button.setObjectName("playVideo")
@@ -93,13 +94,15 @@ class Player(QWidget):
         self.seek_index(max(0, self.index + frames))
 
     def _on_slider(self, value: int) -> None:
-        self._request(value)
+        """While the slider is dragged the nearest keyframe shows at once; the exact frame
+        comes when it is let go (or the value is set any other way)."""
+        self._request(value, quick=self.slider.isSliderDown())
 
-    def _request(self, index: int) -> None:
+    def _request(self, index: int, quick: bool = False) -> None:
         if self.path is None:
             return
         self._pending = True
-        self.io.submit(partial(display_job, self.path, index, self.state.model),
+        self.io.submit(partial(display_job, self.path, index, self.state.model, quick=quick),
                        name="Video frame", key="video-display", on_finished=self._shown,
                        on_error=self._failed, on_cancelled=self._superseded)
 
