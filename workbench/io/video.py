@@ -350,10 +350,12 @@ class PrefetchingBatches:
 
     _DONE = object()
 
-    def __init__(self, path, indices, batch_size: int, prefetch: int, max_side: int):
+    def __init__(self, path, indices, batch_size: int, prefetch: int, max_side: int,
+                 threads: int | None = None):
         self.indices, self.batch_size = indices, max(1, int(batch_size))
         self.queue: queue.Queue = queue.Queue(maxsize=max(1, prefetch))
         self.stop = threading.Event()
+        self.threads = decode_threads(path) if threads is None else threads
         self.thread = threading.Thread(target=self._run, args=(path, max_side),
                                        name="workbench-video-decode", daemon=True)
         self.thread.start()
@@ -361,7 +363,7 @@ class PrefetchingBatches:
     def _run(self, path, max_side) -> None:
         try:
             with VideoReader(path, cache_mb=8, max_side=max_side, keep_passed=False,
-                             threads=decode_threads(path)) as reader:
+                             threads=self.threads) as reader:
                 for start in range(0, len(self.indices), self.batch_size):
                     if self.stop.is_set():
                         return

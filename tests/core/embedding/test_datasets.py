@@ -100,7 +100,7 @@ def test_video_frames_every_k(tmp_path, tiny_model):
 def test_unreadable_video_is_a_clear_error(tmp_path):
     bad = tmp_path / "bad.mp4"
     bad.write_bytes(b"\x00" * 100)
-    with pytest.raises(WorkbenchError, match="Cannot read video"):
+    with pytest.raises(WorkbenchError, match="Cannot open video .*bad.mp4.*not a video"):
         video_dataset(bad)
     with pytest.raises(WorkbenchError, match="not a folder, a video"):
         open_dataset(tmp_path / "missing")

@@ -22,8 +22,8 @@ import numpy as np
 
 from workbench.errors import ImageLoadError, WorkbenchError
 from workbench.io.images import is_image_file, list_images, load_image
+from workbench.io.video import VIDEO_EXTENSIONS  # noqa: E402 - one list of video kinds
 
-VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 DIGITS = "digits"
 
 
@@ -221,71 +221,36 @@ def digits_dataset() -> Dataset:
 
 
 def video_dataset(path, every: int = 10) -> Dataset:
-    """Every ``every``-th frame of a video, decoded with PyAV when extracted."""
+    """Every ``every``-th frame of a video (``workbench.io.video``), decoded when extracted."""
+    from workbench.io.video import read_info
+
     path = Path(path)
     if every < 1:
         raise WorkbenchError(f"every must be at least 1, not {every}")
-    count, rate = _count_frames(path)
-    items = [Item(f"{path}#frame={f}", -1, str(path), None, f) for f in range(0, count, every)]
-    if not items:
-        raise WorkbenchError(f"Cannot read video '{path}': it has no frames")
-    return Dataset(path.name, "video", items, [], str(path), every, rate)
-
-
-def _open_video(path: Path):
-    import av
-
-    if not path.is_file():
-        raise WorkbenchError(f"Cannot read video '{path}': file not found")
-    try:
-        container = av.open(str(path))
-    except (av.FFmpegError, OSError, ValueError) as exc:
-        raise WorkbenchError(f"Cannot read video '{path}': {exc}") from exc
-    if not container.streams.video:
-        container.close()
-        raise WorkbenchError(f"Cannot read video '{path}': it has no video stream")
-    return container
-
-
-def _count_frames(path: Path) -> tuple[int, float]:
-    """Frames in the first video stream (from the header, else by demuxing) and the rate."""
-    import av
-
-    with _open_video(path) as container:
-        stream = container.streams.video[0]
-        rate = float(stream.average_rate or 0) or 0.0
-        if stream.frames:
-            return int(stream.frames), rate
-        try:
-            return sum(1 for p in container.demux(stream) if p.size), rate
-        except av.FFmpegError as exc:
-            raise WorkbenchError(f"Cannot read video '{path}': {exc}") from exc
+    info = read_info(path)
+    items = [Item(f"{path}#frame={f}", -1, str(path), None, f)
+             for f in range(0, info.frame_count, every)]
+    return Dataset(path.name, "video", items, [], str(path), every, info.fps)
 
 
 def _video_frames(dataset: Dataset, start: int, stop: int) -> Iterator[tuple]:
-    """Decode the video once, in order, converting only the frames the items ask for."""
-    import av
+    """The frames the items ask for, decoded ahead on the video reader's own thread."""
+    from workbench.io.video import PrefetchingBatches, decode_threads
 
-    wanted = {item.frame: i for i, item in enumerate(dataset.items[start:stop], start)}
-    last = max(wanted) if wanted else -1
-    seen = set()
+    wanted = [(index, dataset.items[index].frame) for index in range(start, stop)]
+    frames = [frame for _index, frame in wanted]
+    row = iter(wanted)
     try:
-        with _open_video(Path(dataset.source)) as container:
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
-            for number, frame in enumerate(container.decode(stream)):
-                if number in wanted:
-                    seen.add(number)
-                    image = frame.to_ndarray(format="rgb24").astype(np.float32) / 255.0
-                    yield wanted[number], image, None
-                if number >= last:
-                    break
-        problem = "the video ended before this frame"
-    except (av.FFmpegError, OSError, WorkbenchError) as exc:
-        problem = f"decoding failed ({exc})"
-    for number, index in sorted(wanted.items()):
-        if number not in seen:
-            yield index, None, problem
+        batches = PrefetchingBatches(dataset.source, frames, 8, 2, 4096,
+                                     decode_threads(dataset.source))
+        with batches:
+            for _chunk, pictures in batches:
+                for picture in pictures:
+                    index, _frame = next(row)
+                    yield index, picture.astype(np.float32) / 255.0, None
+    except WorkbenchError as exc:
+        for index, _frame in row:
+            yield index, None, problem_of(exc)
 
 
 def open_dataset(spec, every: int = 10) -> Dataset:

@@ -81,8 +81,7 @@ def _with_map(picture: np.ndarray, heat: np.ndarray, input_size, overlay,
     top, left, h, w = crop_box(height, width, tuple(input_size))
     placed = np.full((height, width), np.nan, np.float32)
     placed[top: top + h, left: left + w] = np.asarray(
-        Image.fromarray(heat.astype(np.float32), mode="F").resize((w, h),
-                                                                   Image.Resampling.BILINEAR))
+        Image.fromarray(heat.astype(np.float32)).resize((w, h), Image.Resampling.BILINEAR))
     blended = overlay(picture.astype(np.float32) / 255.0, placed, opacity=opacity,
                       units="attribution value")
     return (np.clip(blended, 0, 1) * 255 + 0.5).astype(np.uint8)
