@@ -60,6 +60,9 @@ def test_predictions_timeline_aggregation_and_seek(qtbot, panel):
     panel.aggregation.setCurrentIndex(panel.aggregation.findData("vote"))
     assert panel.video_top.text() != mean_top and "majority vote" in panel.video_top.text()
     np.testing.assert_allclose(panel.video_probs.sum(), 1.0)
+    panel.extra_class.setCurrentIndex(859)  # toaster: not among the video's top classes
+    panel.add_class()
+    assert len(panel.timeline.curves) == 6 and panel.legend.entries[-1][1] == "toaster"
     panel.timeline.seek.emit(1.2)  # a click on the timeline at 1.2 s
     qtbot.waitUntil(lambda: panel.player.index == 30, timeout=TIMEOUT)
     assert abs(panel.timeline.cursor.value() - 1.2) < 0.05

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from workbench.ui.widgets.display_controls import DisplayControls
 from workbench.ui.widgets.forms import button, stacked
 from workbench.ui.widgets.layer_combo import LayerCombo
+from workbench.ui.widgets.target_picker import ClassChooser
 
 AGGREGATIONS = (("mean over all frames", "mean"), ("sliding window", "window"),
                 ("moving average (EMA)", "ema"), ("majority vote", "vote"))
@@ -74,6 +75,9 @@ def _time_box(panel) -> QGroupBox:
     panel.alpha = QDoubleSpinBox(minimum=0.01, maximum=1.0, value=0.3, singleStep=0.05)
     panel.alpha.setToolTip("EMA: s = α·p + (1 − α)·s_previous (1: no smoothing)")
     panel.alpha.valueChanged.connect(panel.on_aggregation)
+    panel.extra_class = ClassChooser()
+    panel.extra_class.setToolTip("a class to follow on the timeline too")
+    add = button("Add", "follow this class on the timeline as well", panel.add_class)
     panel.video_top = _label("")
     panel.formula = _label("")
     panel.now = _label("")
@@ -82,6 +86,10 @@ def _time_box(panel) -> QGroupBox:
     form.addRow("Combine", panel.aggregation)
     form.addRow("Window", panel.window_size)
     form.addRow("α", panel.alpha)
+    follow = QHBoxLayout()
+    follow.addWidget(panel.extra_class, 1)
+    follow.addWidget(add)
+    form.addRow("Follow", follow)
     form.addRow(panel.video_top)
     form.addRow(panel.formula)
     form.addRow(panel.now)

@@ -36,6 +36,7 @@ class VideoPanel(VideoExports, TaskPanel):
         self.predictions = None  # FramePredictions (possibly partial)
         self.smoothed = self.video_probs = None
         self.maps = None  # FrameMaps
+        self.followed: list[int] = []  # classes the user added to the timeline
         self._handle = None
         self.player = Player(state, self.io_runner)
         self.player.frame_shown.connect(self._on_frame)
@@ -82,6 +83,9 @@ class VideoPanel(VideoExports, TaskPanel):
     def _on_model(self, model) -> None:
         self.predictions = self.maps = None
         self.layer.set_model(model)
+        self.followed = []
+        if model is not None:
+            self.extra_class.set_labels(model.labels)
         if model is not None and not self.method.count():
             from workbench.core.attribution import METHOD_ORDER, METHODS
 
@@ -177,6 +181,13 @@ class VideoPanel(VideoExports, TaskPanel):
         self.alpha.setEnabled(name == "ema")
         self._draw_predictions()
 
+    def add_class(self) -> None:
+        """Follow one more class on the timeline (besides the video's top classes)."""
+        index = self.extra_class.index_value()
+        if index not in self.followed:
+            self.followed.append(index)
+        self._draw_predictions()
+
     def aggregation_text(self) -> str:
         name = self.aggregation.currentData()
         return {"window": f"window:{self.window_size.value()}",
@@ -193,7 +204,8 @@ class VideoPanel(VideoExports, TaskPanel):
         self.smoothed, self.video_probs = aggregate(probs, *parse_aggregation(
             self.aggregation_text()))
         order = [int(i) for i in np.argsort(-self.video_probs)[:TIMELINE_CLASSES]]
-        entries = self.timeline.plot_probabilities(result.times, result.probs, order,
+        shown = order + [c for c in self.followed if c not in order]
+        entries = self.timeline.plot_probabilities(result.times, result.probs, shown,
                                                    model.labels)
         self.legend.set_entries(entries)
         rows = "<br>".join(f"{model.label(i)} · {self.video_probs[i]:.1%}" for i in order)
