@@ -123,6 +123,19 @@ def scrub_rows(path: Path, seeks: int = 40) -> list[Row]:
     return rows
 
 
+def open_row(path: Path, name: str) -> Row:
+    """Opening: metadata, the frame index (packets demuxed, nothing decoded but one frame)."""
+    from workbench.io.video import VideoReader
+
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        with VideoReader(path):
+            pass
+        times.append((time.perf_counter() - start) * 1000)
+    return Row(f"open {name}", statistics.median(times), 1000.0, "target < 1 s")
+
+
 def memory_row(model, path: Path, minutes: float) -> Row:
     import resource
 
@@ -148,8 +161,11 @@ def run(device: str = "cpu", rounds: int = 5, minutes: float | None = None):
         short = make_clip(Path(folder) / "hd.mp4", 8.0)
         rows += throughput_rows(model, short, "1080p H.264", 10, max(3, rounds // 2))
         rows += scrub_rows(short)
+        uhd = make_clip(Path(folder) / "uhd.mp4", 4.0, size=(3840, 2160))
+        rows.append(open_row(uhd, "a 4K H.264 clip (3840×2160, 100 frames)"))
         long = make_clip(Path(folder) / "long.mp4", 60.0 * minutes)
         rows.append(memory_row(model, long, minutes))
+        rows.append(open_row(long, f"a {minutes:g}-minute 1080p clip"))
     return rows
 
 

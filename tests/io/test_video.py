@@ -135,3 +135,21 @@ def test_bad_files_say_what_is_wrong(tmp_path, case):
     expected = {"empty": "empty", "text": "not a video", "audio": "no video stream",
                 "no-frames": "no frames", "missing": "not found", "folder": "folder"}[case]
     assert expected in message, message
+
+
+def test_animated_webp_and_gif_open_as_videos(tmp_path):
+    from PIL import Image
+
+    from workbench.io.video import is_video_file
+
+    frames = [Image.fromarray(pattern(i)) for i in range(12)]
+    path = tmp_path / "anim.webp"
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=80, lossless=True)
+    assert is_video_file(path)
+    with VideoReader(path) as reader:
+        assert reader.info.frame_count == 12 and reader.info.fps == pytest.approx(12.5)
+        assert [index_of(reader.frame(i)) for i in (11, 0, 5)] == [11, 0, 5]
+        assert reader.index_at(0.5) == 6
+    still = tmp_path / "still.webp"
+    frames[0].save(still)
+    assert not is_video_file(still)  # a still WebP stays an image

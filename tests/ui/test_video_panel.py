@@ -93,6 +93,13 @@ def test_maps_play_with_the_video_and_exports(qtbot, panel, tmp_path):
                   for f in container.decode(container.streams.video[0])]
     assert len(frames) == 31 and frames[0].shape[1] == 160  # frames 0 … 30
     assert frames[0][96:].max() > 200  # the label band is not empty
+    panel.with_timeline.setChecked(True)
+    written.clear()
+    panel.export_video(str(tmp_path / "with-timeline.gif"), on_done=written.append)
+    qtbot.waitUntil(lambda: bool(written), timeout=TIMEOUT)
+    with av.open(written[0]) as container:
+        first = next(container.decode(container.streams.video[0])).to_ndarray(format="rgb24")
+    assert first.shape[0] > frames[0].shape[0] + 100  # the timeline under the frame
     assert panel.export_maps(str(tmp_path / "maps.npy"))
     assert np.load(tmp_path / "maps.npy").shape == (4, 224, 224)
     settle(qtbot, panel)

@@ -22,7 +22,8 @@ import numpy as np
 
 from workbench.errors import WorkbenchError
 
-VIDEO_EXTENSIONS = (".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".gif")
+VIDEO_EXTENSIONS = (".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".gif", ".webp")
+ANIMATED_IMAGES = (".gif", ".webp")  # videos only when they hold more than one frame
 MAX_SIDE = 2160  # frames larger than this are downscaled on decode
 DEFAULT_CACHE_MB = 256
 FORWARD_DECODE_LIMIT = 48  # frames ahead that are decoded rather than sought
@@ -62,14 +63,14 @@ class VideoInfo:
 
 
 def is_video_file(path) -> bool:
-    """A video container, or an animated GIF (a still GIF is an image)."""
+    """A video container, or an animated GIF / WebP (a still one is an image)."""
     suffix = Path(path).suffix.lower()
-    if suffix == ".gif":
-        return _frames_in_gif(path) > 1
+    if suffix in ANIMATED_IMAGES:
+        return _frames_in_image(path) > 1
     return suffix in VIDEO_EXTENSIONS
 
 
-def _frames_in_gif(path) -> int:
+def _frames_in_image(path) -> int:
     from PIL import Image
 
     try:
@@ -159,11 +160,6 @@ class VideoReader:
         decoding threads (0: its choice; a batch reader feeding a model takes one, so the
         model keeps the other cores)."""
         self.path = Path(path)
-        self.container = _open(self.path)
-        self.stream = self.container.streams.video[0]
-        self.stream.thread_type = "AUTO"  # FFmpeg's own decoding threads
-        if threads:
-            self.stream.thread_count = threads
         self.max_side = max_side
         self.keep_passed = keep_passed
         self.cache_bytes = int(cache_mb * 2**20)
@@ -172,6 +168,16 @@ class VideoReader:
         self._decoder = None
         self._next_index = None
         self.damaged = 0  # packets that failed to decode so far
+        self.animation = None
+        if self.path.suffix.lower() == ".webp":  # FFmpeg does not decode animated WebP
+            self._open_animation()
+            return
+        self.container = _open(self.path)
+        self.stream = self.container.streams.video[0]
+        self.stream.thread_type = "AUTO"  # FFmpeg's own decoding threads
+        if threads:
+            self.stream.thread_count = threads
+        self.time_base = Fraction(self.stream.time_base or Fraction(1, 1))
         try:
             self.stamps, damaged, keys = _timestamps(self.container, self.stream, self.path)
             self._index_of = {pts: i for i, pts in enumerate(self.stamps)}
@@ -182,10 +188,38 @@ class VideoReader:
             self.container.close()
             raise
 
+    def _open_animation(self) -> None:
+        """An animated WebP through Pillow: every frame is a keyframe."""
+        from PIL import Image, UnidentifiedImageError
+
+        if not self.path.is_file() or self.path.stat().st_size == 0:
+            _open(self.path)  # the same messages as for any video
+        try:
+            self.animation = Image.open(self.path, formats=("WEBP",))
+        except (UnidentifiedImageError, OSError) as exc:
+            raise VideoLoadError(self.path, f"not an animated WebP ({exc})") from exc
+        count = int(getattr(self.animation, "n_frames", 1))
+        durations = []
+        for index in range(count):  # Pillow knows a frame's duration once it is loaded
+            self.animation.seek(index)
+            self.animation.load()
+            durations.append(int(self.animation.info.get("duration", 40)) or 40)
+        self.time_base = Fraction(1, 1000)
+        self.stamps = [0, *np.cumsum(durations[:-1]).tolist()]
+        self._index_of = {pts: i for i, pts in enumerate(self.stamps)}
+        self.keyframes = np.arange(count, dtype=np.int64)
+        span = self.stamps[-1] / 1000.0
+        steps = np.asarray(durations, np.float64)
+        rate = 1000.0 / float(steps.mean())
+        width, height = self._shown_size(*self.animation.size, 0)
+        self.info = VideoInfo(str(self.path), "webp", width, height, rate,
+                              bool(steps.std() > VFR_TOLERANCE * steps.mean()), count, True,
+                              span + durations[-1] / 1000.0, 0)
+
     # --------------------------------------------------------------- metadata
     def _describe(self, damaged: int) -> VideoInfo:
         stream = self.stream
-        time_base = stream.time_base or Fraction(1, 1)
+        time_base = self.time_base
         count = len(self.stamps)
         span = float((self.stamps[-1] - self.stamps[0]) * time_base) if count > 1 else 0.0
         steps = np.diff(np.asarray(self.stamps, np.float64)) * float(time_base)
@@ -223,13 +257,13 @@ class VideoReader:
 
     def index_at(self, seconds: float) -> int:
         """The frame shown at ``seconds`` from the start."""
-        time_base = float(self.stream.time_base)
+        time_base = float(self.time_base)
         target = self.stamps[0] + seconds / time_base
         index = int(np.searchsorted(self.stamps, target, side="right")) - 1
         return int(np.clip(index, 0, len(self.stamps) - 1))
 
     def time_of(self, index: int) -> float:
-        return float((self.stamps[index] - self.stamps[0]) * self.stream.time_base)
+        return float((self.stamps[index] - self.stamps[0]) * self.time_base)
 
     def frame(self, index: int) -> np.ndarray:
         """Frame ``index`` as ``(H, W, 3)`` float32 RGB in [0, 1]."""
@@ -259,6 +293,12 @@ class VideoReader:
         return picture
 
     def _decode_to(self, index: int) -> np.ndarray:
+        if self.animation is not None:
+            self.animation.seek(index)
+            picture = self.animation.convert("RGB")
+            if picture.size != (self.info.width, self.info.height):
+                picture = picture.resize((self.info.width, self.info.height))
+            return np.asarray(picture)
         ahead = None if self._next_index is None else index - self._next_index
         if ahead is None or not 0 <= ahead <= FORWARD_DECODE_LIMIT:
             self.container.seek(self.stamps[index], stream=self.stream, backward=True,
@@ -321,7 +361,10 @@ class VideoReader:
     def close(self) -> None:
         self._decoder = None
         self._cache.clear()
-        self.container.close()
+        if self.animation is not None:
+            self.animation.close()
+        else:
+            self.container.close()
 
     def __enter__(self):
         return self

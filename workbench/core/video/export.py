@@ -37,16 +37,25 @@ def write_timeline(path, model, info, result, summary=None, cursor=None, dark=Fa
 
 
 def write_annotated(path, video, model, result, smoothed, maps=None, ctx=None,
-                    opacity: float = 0.5) -> str:
+                    opacity: float = 0.5, timeline: bool = False) -> str:
     """Every frame from the first to the last sampled one, each with the prediction of the
-    latest sampled frame (raw and smoothed) and, with ``maps``, its map over it."""
+    latest sampled frame (raw and smoothed), with ``maps`` its map over it, and with
+    ``timeline`` the timeline (cursor at the frame) under it."""
     from workbench.io.overlay import overlay
     from workbench.io.samples import credit_for
     from workbench.io.video import VideoReader
-    from workbench.io.video_write import FrameNote, annotate, write_video
+    from workbench.io.video_write import FrameNote, annotate, render_timeline, write_video
 
     credit = credit_for(video)
     first, last = int(result.indices[0]), int(result.indices[-1])
+    classes = top_classes(result.probs)
+    colours = [hex_to_rgb(c) for c in categorical(len(classes))]
+    series = {model.label(c): (result.probs[:, c], colour)
+              for c, colour in zip(classes, colours, strict=True)}
+
+    def chart(seconds: float, width: int) -> np.ndarray:
+        return render_timeline(result.times, series, size=(width, max(120, width // 3)),
+                               cursor=seconds)
 
     def frames():
         with VideoReader(video, cache_mb=16) as reader:
@@ -62,7 +71,10 @@ def write_annotated(path, video, model, result, smoothed, maps=None, ctx=None,
                                  float(calm.max()))
                 if ctx is not None:
                     ctx.progress((index - first + 1) / (last - first + 1), "Writing the video")
-                yield annotate(picture, note, credit)
+                framed = annotate(picture, note, credit)
+                if timeline:
+                    framed = np.vstack([framed, chart(note.time, framed.shape[1])])
+                yield framed
 
     with VideoReader(video, cache_mb=1) as reader:
         fps = reader.info.fps

@@ -4,6 +4,7 @@ over time, per-frame maps, exports.  :func:`build_controls` puts the widgets on 
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -108,12 +109,21 @@ def _maps_box(panel) -> QGroupBox:
     panel.map_range.currentIndexChanged.connect(lambda _i: panel.show_map())
     panel.display = DisplayControls()
     panel.display.changed.connect(lambda _s: panel.show_map())
+    panel.map_target = ClassChooser()
+    panel.map_target.setToolTip("the class the maps explain, when not each frame's own top-1")
+    panel.each_top1 = QCheckBox("Each frame's top-1")
+    panel.each_top1.setChecked(True)
+    panel.each_top1.setToolTip("explain whatever class the model ranks first in each frame")
+    panel.each_top1.toggled.connect(lambda on: panel.map_target.setEnabled(not on))
+    panel.map_target.setEnabled(False)
     panel.maps_button = button("Compute maps", "a map for every sampled frame, played with "
                                "the video", panel.run_maps, "runVideoMaps")
     box = QGroupBox("Maps")
     form = QFormLayout(box)
     form.addRow("Method", panel.method)
     form.addRow("Layer", panel.layer)
+    form.addRow("Class", panel.each_top1)
+    form.addRow("", panel.map_target)
     form.addRow("Range", panel.map_range)
     form.addRow(panel.display)
     form.addRow(panel.maps_button)
@@ -123,6 +133,9 @@ def _maps_box(panel) -> QGroupBox:
 def _export_box(panel) -> QGroupBox:
     box = QGroupBox("Export")
     grid = QGridLayout(box)
+    panel.with_timeline = QCheckBox("Video with the timeline under it")
+    panel.with_timeline.setToolTip("the exported video shows the timeline, its cursor moving")
+    grid.addWidget(panel.with_timeline, 3, 0, 1, 2)
     actions = (("Timeline…", "the timeline as PNG / SVG with title and provenance",
                 panel.export_timeline),
                ("Video…", "the annotated video (MP4 or GIF): labels, map, time",

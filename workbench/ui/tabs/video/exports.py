@@ -56,7 +56,8 @@ class VideoExports:
         maps = self.maps if self.maps is not None and self.maps.done == len(
             self.maps.indices) else None
         self.runner.submit(partial(export_video_job, path, self.path, self.state.model,
-                                   self._done_part(), self.smoothed, maps),
+                                   self._done_part(), self.smoothed, maps,
+                                   self.with_timeline.isChecked()),
                            name="Writing the annotated video", key="video-export",
                            on_finished=lambda _p: (self.state.info(f"Saved {path}"),
                                                    on_done and on_done(path)),

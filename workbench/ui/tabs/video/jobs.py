@@ -76,10 +76,11 @@ def frame_job(path, index, ctx):
     return READERS.get(str(path)).frame(int(index))
 
 
-def export_video_job(out, path, model, predictions, smoothed, maps, ctx):
+def export_video_job(out, path, model, predictions, smoothed, maps, timeline, ctx):
     from workbench.core.video.export import write_annotated
 
-    return write_annotated(out, path, model, predictions, smoothed, maps, ctx)
+    return write_annotated(out, path, model, predictions, smoothed, maps, ctx,
+                           timeline=timeline)
 
 
 def nearest_row(indices: np.ndarray, index: int) -> int:

@@ -86,6 +86,7 @@ class VideoPanel(VideoExports, TaskPanel):
         self.followed = []
         if model is not None:
             self.extra_class.set_labels(model.labels)
+            self.map_target.set_labels(model.labels)
         if model is not None and not self.method.count():
             from workbench.core.attribution import METHOD_ORDER, METHODS
 
@@ -248,7 +249,8 @@ class VideoPanel(VideoExports, TaskPanel):
         self.status.setText(f"maps of {len(indices)} frames …")
         self._handle = self.runner.submit(
             partial(maps_job, model, self.path, indices, self.method.currentData(),
-                    self.layer.layer(), None, None),
+                    self.layer.layer(), None if self.each_top1.isChecked()
+                    else self.map_target.index_value(), None),
             name="Per-frame maps", key="video-maps", on_partial=self._maps_arrived,
             on_finished=self._maps_arrived, on_error=self.state.error)
 
