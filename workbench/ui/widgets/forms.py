@@ -3,7 +3,7 @@ of boxes stacked from the top."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QPushButton, QToolButton, QVBoxLayout, QWidget
 
 
 def button(text: str, tip: str, slot, name: str = "") -> QPushButton:
@@ -12,6 +12,15 @@ def button(text: str, tip: str, slot, name: str = "") -> QPushButton:
     widget.setToolTip(tip)
     if name:
         widget.setObjectName(name)
+    widget.clicked.connect(lambda _checked=False: slot())
+    return widget
+
+
+def tool_button(text: str, tip: str, slot) -> QToolButton:
+    """A compact button (transport controls), with its tooltip."""
+    widget = QToolButton()
+    widget.setText(text)
+    widget.setToolTip(tip)
     widget.clicked.connect(lambda _checked=False: slot())
     return widget
 

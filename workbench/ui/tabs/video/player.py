@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QSplitter, QVBoxLayout, QWidget
 
 from workbench.ui.tabs.video.jobs import display_job
-from workbench.ui.widgets.forms import button
+from workbench.ui.widgets.forms import tool_button
 from workbench.ui.widgets.image_view import ImageView
 from workbench.ui.widgets.overlay_view import OverlayView
 
@@ -47,16 +47,17 @@ class Player(QWidget):
         self.slider.valueChanged.connect(self._on_slider)
         self.slider.sliderReleased.connect(lambda: self._request(self.slider.value()))
         self.position = QLabel("no video")
-        self.play_button = button("Play", "play at the video's own rate (Space)", self.toggle)
+        self.play_button = tool_button("Play", "play at the video's own rate (Space)",
+                                       self.toggle)
         self.play_button.setObjectName("playVideo")
         transport = QHBoxLayout()
         for text, tip, slot in (("|◀", "the first frame (Home)", lambda: self.seek_index(0)),
                                 ("◀", "one frame back (←)", lambda: self.step(-1))):
-            transport.addWidget(button(text, tip, slot))
+            transport.addWidget(tool_button(text, tip, slot))
         transport.addWidget(self.play_button)
         for text, tip, slot in (("▶", "one frame on (→)", lambda: self.step(1)),
                                 ("▶|", "the last frame (End)", lambda: self.seek_index(-1))):
-            transport.addWidget(button(text, tip, slot))
+            transport.addWidget(tool_button(text, tip, slot))
         transport.addWidget(self.slider, 1)
         transport.addWidget(self.position)
         layout = QVBoxLayout(self)
