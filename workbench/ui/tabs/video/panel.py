@@ -135,17 +135,22 @@ class VideoPanel(VideoExports, TaskPanel):
         return sampled_frames(self.info, self.every.value(), start=self.first.value(),
                               stop=self.last.value() + 1)
 
-    def run_predictions(self) -> None:
+    def _frames_to_run(self):
+        """The sampled frames, or ``None`` (and why) when there is nothing to run on."""
         from workbench.errors import WorkbenchError
 
-        model = self.state.model
-        if model is None or self.path is None:
+        if self.state.model is None or self.path is None:
             self.state.error("Open a video first (and wait for the model)")
-            return
+            return None
         try:
-            indices = self.sampled()
+            return self.sampled()
         except WorkbenchError as exc:
             self.state.error(str(exc))
+            return None
+
+    def run_predictions(self) -> None:
+        model, indices = self.state.model, self._frames_to_run()
+        if indices is None:
             return
         self.status.setText(f"predicting {len(indices)} frames …")
         self._handle = self.runner.submit(
@@ -236,15 +241,8 @@ class VideoPanel(VideoExports, TaskPanel):
 
     # ------------------------------------------------------------------ maps
     def run_maps(self) -> None:
-        from workbench.errors import WorkbenchError
-
-        model = self.state.model
-        if model is None or self.path is None or not self.method.count():
-            return
-        try:
-            indices = self.sampled()
-        except WorkbenchError as exc:
-            self.state.error(str(exc))
+        model, indices = self.state.model, self._frames_to_run()
+        if indices is None or not self.method.count():
             return
         self.status.setText(f"maps of {len(indices)} frames …")
         self._handle = self.runner.submit(
