@@ -49,15 +49,23 @@ def crop_box(height: int, width: int, target: tuple[int, int]) -> tuple[int, int
     return (height - h) // 2, (width - w) // 2, h, w
 
 
+def fit_to(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """``(B, 3, H, W)`` pixels → the centre crop with ``size``'s aspect, resized to ``size``
+    with antialiasing (what every model input goes through, images and video frames)."""
+    top, left, h, w = crop_box(x.shape[2], x.shape[3], size)
+    x = x[:, :, top : top + h, left : left + w]
+    if (h, w) != tuple(size):
+        x = TF.resize(x, list(size), antialias=True)
+    return x.clamp(0.0, 1.0)
+
+
 def to_pixels(image: np.ndarray, size: tuple[int, int], device="cpu") -> torch.Tensor:
     """``(1, 3, h, w)`` float32 tensor in [0, 1] at ``size`` from an ``(H, W, 3)`` image."""
     check_image(image)
     top, left, h, w = crop_box(image.shape[0], image.shape[1], size)
     crop = np.ascontiguousarray(image[top : top + h, left : left + w], dtype=np.float32)
     x = torch.from_numpy(crop).permute(2, 0, 1).unsqueeze(0).to(device)
-    if (h, w) != tuple(size):
-        x = TF.resize(x, list(size), antialias=True)
-    return x.clamp_(0.0, 1.0)
+    return fit_to(x, size)
 
 
 def model_input(model, image: np.ndarray) -> torch.Tensor:

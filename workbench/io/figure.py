@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from workbench.io.atomic import atomic_path, write_bytes_atomic
+from workbench.io.atomic import write_bytes_atomic
 from workbench.io.colormaps import lookup_table
 from workbench.io.overlay import ColorScale
 
@@ -218,14 +218,9 @@ def save_figure(path, figure: np.ndarray, metadata: dict, overwrite: bool = True
     if path.suffix.lower() == ".svg":
         write_bytes_atomic(path, svg_bytes(figure, metadata), overwrite=overwrite)
         return path
-    from PIL import PngImagePlugin
+    from workbench.io.export import save_png
 
-    info = PngImagePlugin.PngInfo()
-    for key, value in metadata.items():
-        info.add_itxt(str(key), str(value))
-    with atomic_path(path, overwrite) as tmp:
-        Image.fromarray(figure).save(tmp, format="PNG", pnginfo=info)
-    return path
+    return save_png(path, figure, metadata, overwrite)
 
 
 def svg_bytes(figure: np.ndarray, metadata: dict) -> bytes:

@@ -1,5 +1,6 @@
 """Reading videos with PyAV (https://pyav.org), Qt-free: metadata, exact frames by index
-or time, a bounded cache, and batches decoded ahead on their own thread.
+or time, a bounded cache; batches decoded ahead on their own thread are in
+:mod:`workbench.io.video_batches`.
 
 Frames are numbered in presentation order.  The presentation timestamps of every frame
 come from demuxing the packets once (no decoding), so access is exact for constant and
@@ -11,8 +12,6 @@ downscaled as they are decoded.  Problems raise :class:`VideoLoadError` naming t
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from fractions import Fraction
@@ -28,7 +27,6 @@ MAX_SIDE = 2160  # frames larger than this are downscaled on decode
 DEFAULT_CACHE_MB = 256
 FORWARD_DECODE_LIMIT = 48  # frames ahead that are decoded rather than sought
 VFR_TOLERANCE = 0.02
-SMALL_FRAME_PIXELS = 1_000_000  # below this one decoding thread keeps up with the model
 DEMUX_LIMIT_BYTES = 256 * 2**20  # larger files: timestamps from the header, not the packets
 
 
@@ -355,6 +353,8 @@ class VideoReader:
     def batches(self, indices, batch_size: int, prefetch: int = 2):
         """Yield ``(indices, (B, H, W, 3) uint8)`` for ``indices`` (ascending), decoded on
         a separate thread while the caller works on the previous batch."""
+        from workbench.io.video_batches import PrefetchingBatches
+
         return PrefetchingBatches(self.path, list(indices), batch_size, prefetch,
                                   self.max_side)
 
@@ -365,81 +365,6 @@ class VideoReader:
             self.animation.close()
         else:
             self.container.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *_exc):
-        self.close()
-        return False
-
-
-def decode_threads(path) -> int:
-    """Decoding threads for a batch reader feeding a model: one for small frames (the model
-    keeps the other cores), FFmpeg's choice for HD, where decoding is the bottleneck."""
-    import av
-
-    try:
-        with av.open(str(path)) as container:
-            context = container.streams.video[0].codec_context
-            return 1 if context.width * context.height < SMALL_FRAME_PIXELS else 0
-    except (av.FFmpegError, IndexError, OSError):
-        return 0
-
-
-class PrefetchingBatches:
-    """An iterator over batches of frames decoded ahead by a plain thread and a bounded
-    queue (its own reader, so the caller's reader is never shared across threads)."""
-
-    _DONE = object()
-
-    def __init__(self, path, indices, batch_size: int, prefetch: int, max_side: int,
-                 threads: int | None = None):
-        self.indices, self.batch_size = indices, max(1, int(batch_size))
-        self.queue: queue.Queue = queue.Queue(maxsize=max(1, prefetch))
-        self.stop = threading.Event()
-        self.threads = decode_threads(path) if threads is None else threads
-        self.thread = threading.Thread(target=self._run, args=(path, max_side),
-                                       name="workbench-video-decode", daemon=True)
-        self.thread.start()
-
-    def _run(self, path, max_side) -> None:
-        try:
-            with VideoReader(path, cache_mb=8, max_side=max_side, keep_passed=False,
-                             threads=self.threads) as reader:
-                for start in range(0, len(self.indices), self.batch_size):
-                    if self.stop.is_set():
-                        return
-                    chunk = self.indices[start: start + self.batch_size]
-                    frames = np.stack([reader.frame_uint8(i) for i in chunk])
-                    self._put((chunk, frames))
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
-            self._put(exc)
-        finally:
-            self._put(self._DONE)
-
-    def _put(self, item) -> None:
-        while not self.stop.is_set():
-            try:
-                self.queue.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        item = self.queue.get()
-        if item is self._DONE:
-            raise StopIteration
-        if isinstance(item, BaseException):
-            raise item
-        return item
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(timeout=2.0)
 
     def __enter__(self):
         return self

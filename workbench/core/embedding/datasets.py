@@ -235,15 +235,13 @@ def video_dataset(path, every: int = 10) -> Dataset:
 
 def _video_frames(dataset: Dataset, start: int, stop: int) -> Iterator[tuple]:
     """The frames the items ask for, decoded ahead on the video reader's own thread."""
-    from workbench.io.video import PrefetchingBatches, decode_threads
+    from workbench.io.video_batches import PrefetchingBatches
 
     wanted = [(index, dataset.items[index].frame) for index in range(start, stop)]
     frames = [frame for _index, frame in wanted]
     row = iter(wanted)
     try:
-        batches = PrefetchingBatches(dataset.source, frames, 8, 2, 4096,
-                                     decode_threads(dataset.source))
-        with batches:
+        with PrefetchingBatches(dataset.source, frames, 8, 2, max_side=4096) as batches:
             for _chunk, pictures in batches:
                 for picture in pictures:
                     index, _frame = next(row)

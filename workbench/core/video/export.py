@@ -13,16 +13,21 @@ def top_classes(probs: np.ndarray, count: int = 5) -> list[int]:
     return [int(i) for i in np.argsort(-np.nanmean(probs, axis=0))[:count]]
 
 
+def timeline_series(model, result, classes=None) -> dict:
+    """``label → (probabilities over time, colour)`` for ``classes`` (default: the top)."""
+    classes = classes or top_classes(result.probs)
+    colours = [hex_to_rgb(c) for c in categorical(len(classes))]
+    return {model.label(c): (result.probs[:, c], colour)
+            for c, colour in zip(classes, colours, strict=True)}
+
+
 def write_timeline(path, model, info, result, summary=None, cursor=None, dark=False,
                    classes=None) -> str:
     from workbench.core.provenance import caption, provenance
     from workbench.io.figure import FigurePanel, metadata_of, render_figure, save_figure
     from workbench.io.video_write import render_timeline
 
-    classes = classes or top_classes(result.probs)
-    colours = [hex_to_rgb(c) for c in categorical(len(classes))]
-    series = {model.label(c): (result.probs[:, c], colour)
-              for c, colour in zip(classes, colours, strict=True)}
+    series = timeline_series(model, result, classes)
     top1 = [model.label(int(i)) for i in np.nan_to_num(result.probs, nan=-1).argmax(axis=1)]
     picture = render_timeline(result.times, series, cursor=cursor, dark=dark, top1=top1)
     legend = [(name, colour) for name, (_values, colour) in series.items()]
@@ -48,10 +53,7 @@ def write_annotated(path, video, model, result, smoothed, maps=None, ctx=None,
 
     credit = credit_for(video)
     first, last = int(result.indices[0]), int(result.indices[-1])
-    classes = top_classes(result.probs)
-    colours = [hex_to_rgb(c) for c in categorical(len(classes))]
-    series = {model.label(c): (result.probs[:, c], colour)
-              for c, colour in zip(classes, colours, strict=True)}
+    series = timeline_series(model, result)
 
     def chart(seconds: float, width: int) -> np.ndarray:
         return render_timeline(result.times, series, size=(width, max(120, width // 3)),

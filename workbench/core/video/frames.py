@@ -14,10 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torchvision.transforms.v2 import functional as TF
 
 from workbench.core.jobs import JobContext, PlainContext
-from workbench.core.preprocess import crop_box
+from workbench.core.preprocess import fit_to
 from workbench.errors import InputError
 
 DEFAULT_PER_SECOND = 2.0
@@ -83,12 +82,7 @@ def frames_to_input(model, frames: np.ndarray) -> torch.Tensor:
         raise InputError(f"{model.name} is a clip model; per-frame analysis needs an image "
                          "model")
     batch = torch.from_numpy(np.ascontiguousarray(frames)).to(model.device)
-    batch = batch.permute(0, 3, 1, 2).float().div_(255.0)
-    top, left, h, w = crop_box(batch.shape[2], batch.shape[3], model.input_size)
-    batch = batch[:, :, top: top + h, left: left + w]
-    if (h, w) != tuple(model.input_size):
-        batch = TF.resize(batch, list(model.input_size), antialias=True)
-    return batch.clamp_(0.0, 1.0)
+    return fit_to(batch.permute(0, 3, 1, 2).float().div_(255.0), model.input_size)
 
 
 def _cache_key(model, path: Path, index: int):

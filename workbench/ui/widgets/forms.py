@@ -1,9 +1,17 @@
-"""Small builders every control column uses: a button that says what it does, and a page
-of boxes stacked from the top."""
+"""Small builders the tabs share: buttons that say what they do, pages of boxes stacked
+from the top, splitters that never collapse a view, rows and columns without margins."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QPushButton, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QPushButton,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 
 def button(text: str, tip: str, slot, name: str = "") -> QPushButton:
@@ -35,3 +43,39 @@ def stacked(*widgets: QWidget, margins: bool = False) -> QWidget:
         layout.addWidget(widget)
     layout.addStretch(1)
     return page
+
+
+def split(vertical: bool, *parts: QWidget, stretch=()) -> QSplitter:
+    """``parts`` side by side (or one above the other) with a handle between them that
+    never collapses a part; ``stretch`` gives each part's share of extra room."""
+    splitter = QSplitter(Qt.Orientation.Vertical if vertical else Qt.Orientation.Horizontal)
+    for part in parts:
+        splitter.addWidget(part)
+    for index, share in enumerate(stretch):
+        splitter.setStretchFactor(index, share)
+    splitter.setChildrenCollapsible(False)
+    return splitter
+
+
+def column(*items) -> QWidget:
+    """A widget holding ``items`` one under the other without margins; an item is a
+    widget, a layout, or ``(widget, stretch)``."""
+    page = QWidget()
+    layout = QVBoxLayout(page)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for item in items:
+        if isinstance(item, tuple):
+            layout.addWidget(*item)
+        elif isinstance(item, QWidget):
+            layout.addWidget(item)
+        else:
+            layout.addLayout(item)
+    return page
+
+
+def row(*widgets) -> QHBoxLayout:
+    """Buttons (or any widgets) side by side; an item is a widget or ``(widget, stretch)``."""
+    layout = QHBoxLayout()
+    for item in widgets:
+        layout.addWidget(*(item if isinstance(item, tuple) else (item,)))
+    return layout

@@ -39,6 +39,7 @@ class OverlayView(ImageView):
         self.map_rect: tuple[float, float, float, float] | None = None
         self.overlay_style = OverlayStyle()
         self.scale: ColorScale | None = None
+        self.limits: tuple[float, float] | None = None
 
     def set_map(self, heat: np.ndarray | None, units: str | None = None,
                 rect: tuple[float, float, float, float] | None = None,
@@ -64,7 +65,7 @@ class OverlayView(ImageView):
             return
         style = self.overlay_style
         self.scale = color_scale(self.heat, style.colormap, self.units, style.scaling,
-                                 getattr(self, "limits", None))
+                                 self.limits)
         values = display_values(self.heat, self.scale)
         self.overlay.setImage(values, levels=(0.0, 1.0), lut=rgba_table(style),
                               autoLevels=False)

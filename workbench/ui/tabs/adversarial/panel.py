@@ -7,23 +7,18 @@ from __future__ import annotations
 from functools import partial
 
 import numpy as np
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFormLayout,
-    QGridLayout,
     QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QSpinBox,
     QStackedWidget,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from workbench.ui.tabs.adversarial.attack_page import AttackPage
 from workbench.ui.tabs.adversarial.jobs import (
     attack_job,
     cam_pair_job,
@@ -33,37 +28,10 @@ from workbench.ui.tabs.adversarial.jobs import (
 from workbench.ui.tabs.adversarial.patch_page import PatchPage
 from workbench.ui.tabs.adversarial.sweep_page import SweepPage
 from workbench.ui.tabs.base import TaskPanel
-from workbench.ui.widgets.forms import stacked
-from workbench.ui.widgets.image_view import ImageView
-from workbench.ui.widgets.overlay_view import OverlayView
 from workbench.ui.widgets.param_form import ParamForm
 from workbench.ui.widgets.target_picker import ClassChooser
 
 TARGET_MODES = ("untargeted", "class", "least-likely")
-
-
-def scores_text(scores, extra=None) -> str:
-    lines = [f"{s.label} · {s.prob:.1%}" for s in scores]
-    if extra is not None:
-        lines.append(f"<i>target {extra.label} · {extra.prob:.1%}</i>")
-    return "<br>".join(lines)
-
-
-def amplify(perturbation: np.ndarray, factor: float) -> np.ndarray:
-    """A signed perturbation shown around mid-grey, scaled so that it is visible."""
-    return np.clip(0.5 + perturbation * factor, 0.0, 1.0)
-
-
-def perturbation_scale(factor: float):
-    """The colour bar of the amplified perturbation: mid-grey is no change."""
-    from workbench.io.overlay import RAW, ColorScale
-
-    reach = 0.5 / factor * 255.0
-    return ColorScale("grey", -reach, reach, "change per channel (/255)", RAW)
-
-
-def steps_text(count: int) -> str:
-    return f"{count} step" if count == 1 else f"{count} steps"
 
 
 class AdversarialPanel(TaskPanel):
@@ -79,14 +47,15 @@ class AdversarialPanel(TaskPanel):
         self.patched = None
         self.embeddings = None  # the Embeddings panel, set by the main window
         self._handle = None
+        self.attacks = AttackPage(self)
         self.sweeps = SweepPage(self)
         self.patches = PatchPage(self)
         self.modes = QTabWidget()
-        self.modes.addTab(self._build_attack_page(), "Attack")
+        self.modes.addTab(self.attacks.views, "Attack")
         self.modes.addTab(self.sweeps.views, "Epsilon sweep")
         self.modes.addTab(self.patches.views, "Patch")
         mode_controls = QStackedWidget()
-        for page in (self._build_attack_controls(), self.sweeps.controls,
+        for page in (self.attacks.controls, self.sweeps.controls,
                      self.patches.controls):
             mode_controls.addWidget(page)
         self.modes.currentChanged.connect(mode_controls.setCurrentIndex)
@@ -100,33 +69,6 @@ class AdversarialPanel(TaskPanel):
         state.image_changed.connect(self._on_image)
 
     # ---------------------------------------------------------------- building
-    def _build_attack_page(self) -> QWidget:
-        self.original_view = ImageView(title="original")
-        self.noise_view = ImageView(title="perturbation")
-        self.adversarial_view = ImageView(title="adversarial")
-        self.captions = [QLabel(""), QLabel(""), QLabel("")]
-        self.cam_views = [OverlayView(title="Grad-CAM · original"),
-                          OverlayView(title="Grad-CAM · adversarial")]
-        self.verdict = QLabel("Choose an attack and press Run.")
-        self.verdict.setWordWrap(True)
-        self.verdict.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        grid = QGridLayout()
-        for column, view in enumerate((self.original_view, self.noise_view,
-                                       self.adversarial_view)):
-            grid.addWidget(view, 0, column)
-            self.captions[column].setAlignment(Qt.AlignmentFlag.AlignCenter)
-            self.captions[column].setWordWrap(True)
-            grid.addWidget(self.captions[column], 1, column)
-            grid.setColumnStretch(column, 1)
-        grid.setRowStretch(0, 3)
-        grid.addWidget(self.cam_views[0], 2, 0)
-        grid.addWidget(self.verdict, 2, 1)
-        grid.addWidget(self.cam_views[1], 2, 2)
-        grid.setRowStretch(2, 2)
-        page = QWidget()
-        page.setLayout(grid)
-        return page
-
     def _build_method_box(self) -> QWidget:
         self.method = QComboBox()
         self.method.setObjectName("attackCombo")
@@ -149,37 +91,6 @@ class AdversarialPanel(TaskPanel):
         form.addRow("Goal", self.target_mode)
         form.addRow("Target", self.target_class)
         return box
-
-    def _build_attack_controls(self) -> QWidget:
-        self.amplification = QSpinBox(minimum=1, maximum=500, value=30, prefix="× ")
-        self.amplification.setToolTip("how much the perturbation is magnified to be seen")
-        self.amplification.valueChanged.connect(lambda _v: self._show_attack())
-        self.run_button = QPushButton("Run attack")
-        self.run_button.setObjectName("runAttack")
-        self.run_button.setToolTip("craft the adversarial image")
-        self.run_button.clicked.connect(self.run_attack)
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setToolTip("stop the attack or the sweep")
-        self.stop_button.clicked.connect(lambda: self.runner.cancel(self._handle))
-        save = QPushButton("Save adversarial PNG…")
-        save.setToolTip("write the 8-bit PNG, read it back and classify it again")
-        save.clicked.connect(lambda: self.save_adversarial())
-        embed = QPushButton("Show in the embedding map")
-        embed.setToolTip("where the original and the adversarial image fall on the map")
-        embed.clicked.connect(self.show_in_embedding)
-        self.save_label = QLabel("")
-        self.save_label.setWordWrap(True)
-        box = QGroupBox("Run")
-        form = QFormLayout(box)
-        form.addRow("Show noise", self.amplification)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.run_button)
-        buttons.addWidget(self.stop_button)
-        form.addRow(buttons)
-        form.addRow(save)
-        form.addRow(self.save_label)
-        form.addRow(embed)
-        return stacked(box)
 
     # ------------------------------------------------------------------ inputs
     def _load_methods(self) -> None:
@@ -211,20 +122,8 @@ class AdversarialPanel(TaskPanel):
         self.patch_target.setCurrentIndex(toaster)
 
     def _on_image(self, image) -> None:
-        """A new image: show it as the original and clear the last attack's results."""
         self.result = None
-        self.original_view.set_image(image)
-        for view in (self.noise_view, self.adversarial_view, *self.cam_views):
-            view.set_image(None)
-        self.noise_view.set_title("perturbation")
-        self.noise_view.set_scale(None)
-        for caption in self.captions:
-            caption.setText("")
-        for view, which in zip(self.cam_views, ("original", "adversarial"), strict=True):
-            view.set_map(None)
-            view.set_title(f"Grad-CAM · {which}")
-        self.save_label.setText("")
-        self.verdict.setText("Choose an attack and press Run." if image is not None else "")
+        self.attacks.clear(image)
 
     def on_theme(self, _theme) -> None:
         self.sweeps.plot(self.sweep)
@@ -254,46 +153,14 @@ class AdversarialPanel(TaskPanel):
 
     def _on_attack(self, view) -> None:
         self.result = view
-        self._show_attack()
+        self.attacks.show()
         self.runner.submit(partial(cam_pair_job, self.state.model, view.original,
                                    view.adversarial),
                            name="Grad-CAM of both", key="attack-cams",
-                           on_finished=self._show_cams, on_error=self.state.error)
+                           on_finished=self.attacks.show_cams, on_error=self.state.error)
 
-    def _show_attack(self) -> None:
-        view, model = self.result, self.state.model
-        if view is None or model is None:
-            return
-        self.original_view.set_image(view.original)
-        self.adversarial_view.set_image(view.adversarial)
-        factor = self.amplification.value()
-        self.noise_view.set_image(amplify(view.perturbation, factor))
-        self.noise_view.set_scale(perturbation_scale(factor))
-        self.noise_view.set_title(f"perturbation × {factor} · L∞ {view.linf * 255:.2f}/255 · "
-                                  f"L2 {view.l2:.3f}")
-        target_before, target_after = view.extras.get("target_before"), \
-            view.extras.get("target_after")
-        self.captions[0].setText(scores_text(view.before, target_before))
-        self.captions[2].setText(scores_text(view.after, target_after))
-        if view.target is not None:
-            goal = (f"target {model.label(view.target)}: {target_before.prob:.1%} → "
-                    f"{target_after.prob:.1%}")
-        else:
-            goal = f"leave {model.label(view.true_class)}"
-        outcome = "succeeded" if view.success else "failed"
-        rounding = ("and still works after rounding to 8 bits" if view.quantized_fools else
-                    f"but rounding to 8 bits undoes it (8-bit top-1: {view.quantized_top.label})")
-        self.verdict.setText(f"<b>{self.methods[view.method].title}</b> ({goal}) {outcome} in "
-                             f"{steps_text(view.steps_run)} " + (rounding if view.success else ""))
-
-    def _show_cams(self, result) -> None:
-        maps, labels = result
-        for view, heat, picture, label, which in zip(
-                self.cam_views, maps, (self.result.original, self.result.adversarial), labels,
-                ("original", "adversarial"), strict=True):
-            view.set_image(picture)
-            view.set_map(heat, units="attribution value")
-            view.set_title(f"Grad-CAM · {which}: {label}")
+    def stop(self) -> None:
+        self.runner.cancel(self._handle)
 
     def on_error(self, message: str) -> None:
         self.verdict.setText(message)

@@ -8,24 +8,20 @@ from functools import partial
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QPushButton,
-    QSplitter,
-    QVBoxLayout,
     QWidget,
 )
 
 from workbench.ui.tabs.adversarial.jobs import apply_patch_job, load_images_job, train_patch_job
 from workbench.ui.theme import current_theme, style_plot
-from workbench.ui.widgets.forms import stacked
+from workbench.ui.widgets.forms import column, row, split, stacked
 from workbench.ui.widgets.image_view import ImageView
 from workbench.ui.widgets.param_form import ParamForm
 from workbench.ui.widgets.target_picker import ClassChooser
@@ -52,18 +48,8 @@ class PatchPage:
         panel.patched_view.canvas.scene().sigMouseClicked.connect(self._place_clicked)
         panel.patched_caption = QLabel("")
         panel.patched_caption.setWordWrap(True)
-        left = QSplitter(Qt.Orientation.Vertical)
-        left.addWidget(panel.patch_view)
-        left.addWidget(panel.patch_curve)
-        right = QWidget()
-        column = QVBoxLayout(right)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(panel.patched_view, 1)
-        column.addWidget(panel.patched_caption)
-        self.views = QSplitter()
-        self.views.addWidget(left)
-        self.views.addWidget(right)
-        self.views.setChildrenCollapsible(False)
+        self.views = split(False, split(True, panel.patch_view, panel.patch_curve),
+                           column((panel.patched_view, 1), panel.patched_caption))
         self.controls = self._controls()
 
     def _controls(self) -> QWidget:
@@ -93,10 +79,7 @@ class PatchPage:
         form.addRow("Target", panel.patch_target)
         form.addRow(panel.patch_form)
         form.addRow("Train on", panel.patch_source)
-        buttons = QHBoxLayout()
-        buttons.addWidget(train)
-        buttons.addWidget(stop)
-        form.addRow(buttons)
+        form.addRow(row(train, stop))
         paste = QGroupBox("Paste")
         paste_form = QFormLayout(paste)
         paste_form.addRow("Scale", panel.patch_scale)
@@ -189,7 +172,7 @@ class PatchPage:
             on_error=panel.state.error)
 
     def _pasted(self, result) -> None:
-        from workbench.ui.tabs.adversarial.panel import scores_text
+        from workbench.ui.tabs.adversarial.attack_page import scores_text
 
         picture, scores = result
         self.panel.patched = result

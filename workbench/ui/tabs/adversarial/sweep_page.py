@@ -10,12 +10,11 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QPushButton,
     QSpinBox,
-    QSplitter,
     QWidget,
 )
 
 from workbench.ui.theme import current_theme, style_plot
-from workbench.ui.widgets.forms import stacked
+from workbench.ui.widgets.forms import split, stacked
 from workbench.ui.widgets.image_view import ImageView
 
 
@@ -32,12 +31,7 @@ class SweepPage:
         panel.sweep_plot.addLegend(offset=(-5, 5))
         panel.sweep_view = ImageView(title="click a point")
         panel.sweep_view.setMinimumWidth(120)
-        self.views = QSplitter()
-        self.views.addWidget(panel.sweep_plot)
-        self.views.addWidget(panel.sweep_view)
-        self.views.setStretchFactor(0, 3)
-        self.views.setStretchFactor(1, 2)
-        self.views.setChildrenCollapsible(False)
+        self.views = split(False, panel.sweep_plot, panel.sweep_view, stretch=(3, 2))
         self.controls = self._controls()
 
     def _controls(self) -> QWidget:

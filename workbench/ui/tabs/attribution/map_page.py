@@ -8,15 +8,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QApplication,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QSplitter,
-    QVBoxLayout,
-    QWidget,
 )
 
 from workbench.ui.theme import current_theme, style_plot, theme_signals
+from workbench.ui.widgets.forms import column, row
 from workbench.ui.widgets.overlay_view import OverlayView
 
 
@@ -41,17 +39,10 @@ class MapPage(QSplitter):
         self.curves.getAxis("left").enableAutoSIPrefix(False)
         self.curves.setYRange(0.0, 1.0, padding=0.02)
         self.score = None
-        head = QHBoxLayout()
-        head.setContentsMargins(0, 0, 0, 0)
-        head.addWidget(self.score_button)
+        head = row(self.score_button)
         head.addWidget(self.score_label, 1)
-        bottom = QWidget()
-        column = QVBoxLayout(bottom)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addLayout(head)
-        column.addWidget(self.curves, 1)
         self.addWidget(self.view)
-        self.addWidget(bottom)
+        self.addWidget(column(head, (self.curves, 1)))
         self.setStretchFactor(0, 4)
         self.setStretchFactor(1, 1)
         self.setChildrenCollapsible(False)

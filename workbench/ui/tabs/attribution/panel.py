@@ -28,7 +28,7 @@ from workbench.ui.tabs.attribution.map_page import MapPage
 from workbench.ui.tabs.attribution.pair_page import CLASSES, IMAGES, PairPage
 from workbench.ui.tabs.base import TaskPanel
 from workbench.ui.widgets.display_controls import DisplayControls
-from workbench.ui.widgets.forms import stacked
+from workbench.ui.widgets.forms import row, stacked
 from workbench.ui.widgets.layer_combo import LayerCombo
 from workbench.ui.widgets.param_form import ParamForm
 from workbench.ui.widgets.target_picker import TargetPicker
@@ -107,10 +107,7 @@ class AttributionPanel(TaskPanel):
         method_form.addRow("Method", self.method_combo)
         method_form.addRow("Layer", self.layer_combo)
         method_form.addRow(self.form)
-        buttons = QHBoxLayout()
-        for widget in (self.live, self.run_button, self.stop_button):
-            buttons.addWidget(widget)
-        method_form.addRow(buttons)
+        method_form.addRow(row(self.live, self.run_button, self.stop_button))
         method_form.addRow(self.estimate)
         target_box = QGroupBox("Target class")
         QVBoxLayout(target_box).addWidget(self.targets)

@@ -9,13 +9,12 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QSpinBox,
     QWidget,
 )
 
-from workbench.ui.widgets.forms import button, stacked
+from workbench.ui.widgets.forms import button, row, stacked
 from workbench.ui.widgets.layer_combo import FEATURE_LAYERS, LayerCombo
 from workbench.ui.widgets.param_form import ParamForm
 from workbench.ui.widgets.target_picker import ClassChooser
@@ -85,10 +84,7 @@ def build_controls(panel) -> QWidget:
     map_form = QFormLayout(map_box)
     map_form.addRow("Method", panel.method)
     map_form.addRow(panel.form)
-    buttons = QHBoxLayout()
-    buttons.addWidget(panel.build_button)
-    buttons.addWidget(panel.stop_button)
-    map_form.addRow(buttons)
+    map_form.addRow(row(panel.build_button, panel.stop_button))
     map_form.addRow("Colour by", panel.colour_by)
     map_form.addRow("Class", panel.colour_class)
     knn_box = QGroupBox("Nearest neighbours")

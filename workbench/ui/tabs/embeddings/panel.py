@@ -8,8 +8,7 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QLabel
 
 from workbench.ui.tabs.base import TaskPanel
 from workbench.ui.tabs.embeddings.controls import build_controls
@@ -25,6 +24,7 @@ from workbench.ui.tabs.embeddings.jobs import (
     warm_umap_job,
 )
 from workbench.ui.widgets.colorbar import ColorBar
+from workbench.ui.widgets.forms import column, split
 from workbench.ui.widgets.image_view import ImageView
 from workbench.ui.widgets.legend import Legend
 from workbench.ui.widgets.scatter_map import CONTINUOUS_BINS, ScatterMap
@@ -59,29 +59,9 @@ class EmbeddingsPanel(MapExports, TaskPanel):
         self.gallery = Gallery(runner, self._open_item)
         self.status = QLabel("Pick a dataset and build a map.")
         self.status.setWordWrap(True)
-        side = QWidget()
-        side_layout = QVBoxLayout(side)
-        side_layout.setContentsMargins(0, 0, 0, 0)
-        side_layout.addWidget(self.legend, 3)
-        side_layout.addWidget(self.colorbar, 3)
-        side_layout.addWidget(self.preview, 1)
-        top = QSplitter()
-        top.addWidget(self.map)
-        top.addWidget(side)
-        top.setStretchFactor(0, 4)
-        top.setStretchFactor(1, 1)
-        top.setChildrenCollapsible(False)
-        views = QSplitter(Qt.Orientation.Vertical)
-        body = QWidget()
-        body_layout = QVBoxLayout(body)
-        body_layout.setContentsMargins(0, 0, 0, 0)
-        body_layout.addWidget(top, 1)
-        body_layout.addWidget(self.status)
-        views.addWidget(body)
-        views.addWidget(self.gallery)
-        views.setStretchFactor(0, 4)
-        views.setStretchFactor(1, 1)
-        views.setChildrenCollapsible(False)
+        side = column((self.legend, 3), (self.colorbar, 3), (self.preview, 1))
+        top = split(False, self.map, side, stretch=(4, 1))
+        views = split(True, column((top, 1), self.status), self.gallery, stretch=(4, 1))
         self.lay_out(views, build_controls(self))
         self.add_shortcuts(run=self.build_button, stop=self.stop_button,
                            export=self.figure_button)

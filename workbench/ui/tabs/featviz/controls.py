@@ -11,14 +11,13 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from workbench.ui.widgets.forms import button, stacked
+from workbench.ui.widgets.forms import button, row, stacked
 from workbench.ui.widgets.image_view import ImageView
 from workbench.ui.widgets.layer_combo import FEATURE_LAYERS, LayerCombo
 from workbench.ui.widgets.param_form import ParamForm
@@ -77,10 +76,7 @@ def build_controls(panel) -> QWidget:
     form.addRow("Objective", panel.kind)
     form.addRow("Layer", panel.layer)
     form.addRow("Channel", panel.channel)
-    neuron = QHBoxLayout()
-    neuron.addWidget(panel.neuron_x)
-    neuron.addWidget(panel.neuron_y)
-    form.addRow("Neuron x, y", neuron)
+    form.addRow("Neuron x, y", row(panel.neuron_x, panel.neuron_y))
     form.addRow("Class", panel.class_box)
     form.addRow(panel.negative)
     form.addRow(button("Show the layer's channels", "every channel of the layer on the open "
@@ -91,10 +87,7 @@ def build_controls(panel) -> QWidget:
                          ("Size", panel.size_spin), ("Steps", panel.steps),
                          ("Seed", panel.seed), ("Start from", panel.start_from)):
         run_form.addRow(text, widget)
-    buttons = QHBoxLayout()
-    for run_control in (panel.run_button, panel.pause_button, panel.stop_button):
-        buttons.addWidget(run_control)
-    run_form.addRow(buttons)
+    run_form.addRow(row(panel.run_button, panel.pause_button, panel.stop_button))
     live = QGroupBox("Live settings")
     live.setToolTip("changes apply at the next step, while the image forms")
     QVBoxLayout(live).addWidget(panel.live_form)
@@ -104,12 +97,11 @@ def build_controls(panel) -> QWidget:
 def build_gallery(panel) -> QWidget:
     page = QWidget()
     layout = QVBoxLayout(page)
-    buttons = QHBoxLayout()
-    buttons.addWidget(QLabel("Rank"))
-    buttons.addWidget(button("Opened inputs", "rank the images of the Inputs dock",
-                              panel.examples_from_inputs))
-    buttons.addWidget(button("Folder…", "rank the images of a folder",
-                              lambda: panel.examples_from_folder()))
+    buttons = row(QLabel("Rank"),
+                  button("Opened inputs", "rank the images of the Inputs dock",
+                         panel.examples_from_inputs),
+                  button("Folder…", "rank the images of a folder",
+                         lambda: panel.examples_from_folder()))
     buttons.addStretch(1)
     layout.addLayout(buttons)
     panel.examples_status = QLabel("The images (and crops) that excite the unit most.")

@@ -7,7 +7,6 @@ import json
 from functools import partial
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QApplication,
@@ -15,9 +14,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QLabel,
     QPushButton,
-    QSplitter,
     QTabWidget,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -26,6 +23,7 @@ from workbench.ui.tabs.featviz.channel_mosaic import ChannelMosaic
 from workbench.ui.tabs.featviz.controls import build_controls, build_gallery
 from workbench.ui.tabs.featviz.jobs import channels_job, examples_job, featviz_job, load_images_job
 from workbench.ui.theme import current_theme
+from workbench.ui.widgets.forms import column, split
 from workbench.ui.widgets.image_view import ImageView
 
 PLOT_MIN_HEIGHT = 110
@@ -63,17 +61,8 @@ class FeatureVizPanel(TaskPanel):
         self.mosaic.channel_clicked.connect(self._on_channel_clicked)
         self.gallery = build_gallery(self)
         tabs = QTabWidget()
-        live = QSplitter(Qt.Orientation.Vertical)
-        live.addWidget(self.views)
-        bottom = QWidget()
-        bottom_layout = QVBoxLayout(bottom)
-        bottom_layout.setContentsMargins(0, 0, 0, 0)
-        bottom_layout.addWidget(self.curve_plot, 1)
-        bottom_layout.addWidget(self.status)
-        live.addWidget(bottom)
-        live.setStretchFactor(0, 4)
-        live.setStretchFactor(1, 1)
-        live.setChildrenCollapsible(False)
+        live = split(True, self.views, column((self.curve_plot, 1), self.status),
+                     stretch=(4, 1))
         tabs.addTab(live, "Optimization")
         tabs.addTab(self.mosaic, "Channels")
         tabs.addTab(self.gallery, "Dataset examples")

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSlider,
-    QSplitter,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from workbench.ui.tabs.occlusion.mask_canvas import TOOLS, MaskCanvas
 from workbench.ui.widgets.charts import DeltaChart
+from workbench.ui.widgets.forms import column, split
 
 FILL_CHOICES = ("grey", "mean", "blur", "noise", "black", "inpaint", "level")
 FILL_TIPS = {"grey": "mid-grey (0.5)", "mean": "the image's mean colour",
@@ -71,17 +71,8 @@ class PaintPage:
         panel.chart = DeltaChart()
         panel.target_label = QLabel("")
         panel.target_label.setWordWrap(True)
-        side = QWidget()
-        column = QVBoxLayout(side)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(panel.target_label)
-        column.addWidget(panel.chart, 1)
-        self.views = QSplitter()
-        self.views.addWidget(canvas)
-        self.views.addWidget(side)
-        self.views.setStretchFactor(0, 3)
-        self.views.setStretchFactor(1, 2)
-        self.views.setChildrenCollapsible(False)
+        self.views = split(False, canvas, column(panel.target_label, (panel.chart, 1)),
+                           stretch=(3, 2))
         self.controls = self._controls()
 
     def _controls(self) -> QWidget:

@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QVBoxLayout,
@@ -19,7 +18,7 @@ from PySide6.QtWidgets import (
 from workbench.ui.tabs.occlusion.class_map import class_colors, class_image
 from workbench.ui.tabs.occlusion.paint_page import FillPicker
 from workbench.ui.widgets.display_controls import DisplayControls
-from workbench.ui.widgets.forms import stacked
+from workbench.ui.widgets.forms import row, stacked
 from workbench.ui.widgets.legend import Legend
 from workbench.ui.widgets.overlay_view import OverlayView
 from workbench.ui.widgets.param_form import ParamForm
@@ -76,17 +75,12 @@ class SweepPage:
         form = QFormLayout(box)
         form.addRow(panel.sweep_form)
         form.addRow("Fill", panel.sweep_fill)
-        buttons = QHBoxLayout()
-        buttons.addWidget(run)
-        buttons.addWidget(stop)
-        form.addRow(buttons)
+        form.addRow(row(run, stop))
         form.addRow(panel.sweep_status)
         display = QGroupBox("Display")
         QVBoxLayout(display).addWidget(panel.display)
         exports = QGroupBox("Export")
-        row = QHBoxLayout(exports)
-        row.addWidget(figure)
-        row.addWidget(grid_button)
+        exports.setLayout(row(figure, grid_button))
         return stacked(box, display, exports)
 
     def show(self, result, picture, labels, target_label) -> None:

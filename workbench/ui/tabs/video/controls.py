@@ -10,14 +10,13 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QSpinBox,
     QWidget,
 )
 
 from workbench.ui.widgets.display_controls import DisplayControls
-from workbench.ui.widgets.forms import button, stacked
+from workbench.ui.widgets.forms import button, row, stacked
 from workbench.ui.widgets.layer_combo import LayerCombo
 from workbench.ui.widgets.target_picker import ClassChooser
 
@@ -50,15 +49,8 @@ def build_controls(panel) -> QWidget:
     analysis = QGroupBox("Frames")
     form = QFormLayout(analysis)
     form.addRow("Sample", panel.every)
-    span = QHBoxLayout()
-    span.addWidget(panel.first)
-    span.addWidget(QLabel("to"))
-    span.addWidget(panel.last)
-    form.addRow("Frames", span)
-    buttons = QHBoxLayout()
-    buttons.addWidget(panel.run_button)
-    buttons.addWidget(panel.stop_button)
-    form.addRow(buttons)
+    form.addRow("Frames", row(panel.first, QLabel("to"), panel.last))
+    form.addRow(row(panel.run_button, panel.stop_button))
     form.addRow(panel.status)
     return stacked(video, analysis, _time_box(panel), _maps_box(panel), _export_box(panel),
                    margins=True)
@@ -87,10 +79,7 @@ def _time_box(panel) -> QGroupBox:
     form.addRow("Combine", panel.aggregation)
     form.addRow("Window", panel.window_size)
     form.addRow("α", panel.alpha)
-    follow = QHBoxLayout()
-    follow.addWidget(panel.extra_class, 1)
-    follow.addWidget(add)
-    form.addRow("Follow", follow)
+    form.addRow("Follow", row((panel.extra_class, 1), add))
     form.addRow(panel.video_top)
     form.addRow(panel.formula)
     form.addRow(panel.now)

@@ -9,7 +9,7 @@ from functools import partial
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QSplitter, QWidget
+from PySide6.QtWidgets import QFileDialog
 
 from workbench.ui.tabs.base import TaskPanel
 from workbench.ui.tabs.video.controls import build_controls
@@ -17,6 +17,7 @@ from workbench.ui.tabs.video.exports import VideoExports
 from workbench.ui.tabs.video.jobs import maps_job, nearest_row, open_job, predictions_job
 from workbench.ui.tabs.video.player import Player
 from workbench.ui.tabs.video.timeline import Timeline
+from workbench.ui.widgets.forms import split
 from workbench.ui.widgets.legend import Legend
 
 REDRAW_MS = 200
@@ -36,6 +37,7 @@ class VideoPanel(VideoExports, TaskPanel):
         self.predictions = None  # FramePredictions (possibly partial)
         self.smoothed = self.video_probs = None
         self.maps = None  # FrameMaps
+        self.map_limits: tuple[float, float] | None = None  # the maps' range so far
         self.followed: list[int] = []  # classes the user added to the timeline
         self._handle = None
         self.player = Player(state, self.io_runner)
@@ -43,17 +45,8 @@ class VideoPanel(VideoExports, TaskPanel):
         self.timeline = Timeline()
         self.timeline.seek.connect(self.player.seek_time)
         self.legend = Legend("Classes")
-        bottom = QWidget()
-        row = QHBoxLayout(bottom)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.timeline, 4)
-        row.addWidget(self.legend, 1)
-        views = QSplitter(Qt.Orientation.Vertical)
-        views.addWidget(self.player)
-        views.addWidget(bottom)
-        views.setStretchFactor(0, 3)
-        views.setStretchFactor(1, 2)
-        views.setChildrenCollapsible(False)
+        views = split(True, self.player, split(False, self.timeline, self.legend,
+                                               stretch=(4, 1)), stretch=(3, 2))
         self.lay_out(views, build_controls(self))
         self.add_shortcuts(run=self.run_button, stop=self.stop_button,
                            export=self.timeline_button)
@@ -254,21 +247,21 @@ class VideoPanel(VideoExports, TaskPanel):
 
     def _maps_arrived(self, maps) -> None:
         self.maps = maps
+        done = maps.maps[: maps.done]  # the video's range, once per arrival, not per frame
+        self.map_limits = (float(np.nanmin(done)), float(np.nanmax(done))) if maps.done else None
         self.status.setText(f"maps: {maps.done} of {len(maps.indices)} frames")
         self.show_map()
 
     def show_map(self) -> None:
         maps, view = self.maps, self.player.model_view
-        view.set_style(self.display.current_style())
+        view.overlay_style = self.display.current_style()  # drawn once, by set_map
         if maps is None or maps.done == 0:
             view.set_map(None)
             return
         row = nearest_row(maps.indices[: maps.done], self.player.index)
-        limits = None
-        if self.map_range.currentData() == "video":  # one range: intensity compares
-            done = maps.maps[: maps.done]
-            limits = (float(np.nanmin(done)), float(np.nanmax(done)))
-        view.set_map(maps.maps[row], units="attribution value", limits=limits)
+        one_range = self.map_range.currentData() == "video"  # intensity compares over time
+        view.set_map(maps.maps[row], units="attribution value",
+                     limits=self.map_limits if one_range else None)
         view.set_title(f"{self.method.currentText()} · frame {maps.indices[row]}")
 
     # ----------------------------------------------------------------- frame
@@ -288,5 +281,6 @@ class VideoPanel(VideoExports, TaskPanel):
         return QFileDialog.getSaveFileName(self, title, default, pattern)[0]
 
     def demo(self) -> None:
-        """For screenshots and lessons: predict the sampled frames."""
+        """For screenshots and lessons: predict the sampled frames, then map them."""
         self.run_predictions()
+        self.run_maps()

@@ -13,10 +13,10 @@ import time
 from functools import partial
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
 from workbench.ui.tabs.video.jobs import display_job
-from workbench.ui.widgets.forms import tool_button
+from workbench.ui.widgets.forms import split, tool_button
 from workbench.ui.widgets.image_view import ImageView
 from workbench.ui.widgets.overlay_view import OverlayView
 
@@ -38,10 +38,7 @@ class Player(QWidget):
         self._clock = None  # (monotonic start, first index) while playing
         self.raw_view = ImageView(title="the video")
         self.model_view = OverlayView(title="what the model sees")
-        views = QSplitter()
-        views.addWidget(self.raw_view)
-        views.addWidget(self.model_view)
-        views.setChildrenCollapsible(False)
+        views = split(False, self.raw_view, self.model_view)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setToolTip("drag to any frame")
         self.slider.valueChanged.connect(self._on_slider)

@@ -39,6 +39,9 @@ class Timeline(pg.PlotWidget):
         self.entries: list[tuple[int, str, str, None]] = []
         self._data = None
         self.scene().sigMouseClicked.connect(self._clicked)
+        view = self.getViewBox()  # which labels fit depends on the seconds per pixel
+        view.sigResized.connect(self._redraw_strip)
+        view.sigXRangeChanged.connect(self._redraw_strip)
         theme_signals.changed.connect(self._on_theme)
         self._on_theme(None)
 
@@ -55,9 +58,9 @@ class Timeline(pg.PlotWidget):
         """Lines for ``classes`` (indices into the probabilities' columns) and the top-1
         strip; NaN rows (frames not done yet) leave gaps.  Returns the legend entries."""
         self._data = (times, probs, classes, labels)
-        for item in self.curves + self.strip:
+        for item in self.curves:
             self.removeItem(item)
-        self.curves, self.strip, self.entries = [], [], []
+        self.curves, self.entries = [], []
         colours = categorical(len(classes))
         for colour, index in zip(colours, classes, strict=True):
             values = probs[:, index]
@@ -66,10 +69,20 @@ class Timeline(pg.PlotWidget):
             self.entries.append((int(index), labels[int(index)], colour, None))
         if len(times):
             self.setXRange(float(times[0]), float(times[-1]) + 1e-6, padding=0.01)
-        self._draw_strip(times, probs, labels)
+        self._redraw_strip()
         return self.entries
 
+    def _redraw_strip(self, *_args) -> None:
+        for item in self.strip:
+            self.removeItem(item)
+        self.strip = []
+        if self._data is not None:
+            times, probs, _classes, labels = self._data
+            self._draw_strip(times, probs, labels)
+
     def _draw_strip(self, times, probs, labels) -> None:
+        if not len(times):
+            return
         done = np.isfinite(probs[:, 0])
         if not done.any():
             return
@@ -77,13 +90,14 @@ class Timeline(pg.PlotWidget):
         colour = current_theme().colors["foreground"]
         metrics = QFontMetrics(QApplication.font())
         seconds_per_pixel = max(self.getViewBox().viewPixelSize()[0], 1e-9)
+        right_edge = self.getViewBox().viewRange()[0][1]
         free_from = -np.inf  # labels never overlap: one is written only where it fits
         start = 0
         for i in range(1, len(top1) + 1):
             if i == len(top1) or top1[i] != top1[start]:
                 name = labels[int(top1[start])] if top1[start] >= 0 else ""
                 width = (metrics.horizontalAdvance(name) + 8) * seconds_per_pixel
-                if name and times[start] >= free_from:
+                if name and free_from <= times[start] <= right_edge - width:
                     text = pg.TextItem(name, color=colour, anchor=(0, 0.5))
                     text.setFont(QApplication.font())
                     text.setPos(float(times[start]), STRIP_Y)
