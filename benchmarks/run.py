@@ -27,6 +27,8 @@ SUITES = (
     ("embedding", "benchmarks.bench_embedding", False),
     ("adversarial", "benchmarks.bench_adversarial", False),
     ("video", "benchmarks.bench_video", False),
+    ("live", "benchmarks.bench_live", True),
+    ("clips", "benchmarks.bench_clips", False),
     ("responsiveness", "benchmarks.bench_responsiveness", True),
     ("soak", "benchmarks.bench_soak", True),
 )

@@ -72,3 +72,22 @@ def test_a_file_that_is_not_a_video(tmp_path, capsys):
     path.write_text("hello")
     assert main(["video", str(path)]) == 1
     assert "Cannot open video" in capsys.readouterr().err
+
+
+def test_a_clip_model_slides_clips_over_the_video(tmp_path, capsys):
+    from PIL import Image
+
+    from workbench.core.models.motion_data import sample_video
+
+    movie = tmp_path / "moving.mp4"
+    segments = sample_video(movie)
+    assert [direction for _start, direction, _digit in segments] == ["right", "down", "left",
+                                                                     "up"]
+    maps, timeline = tmp_path / "maps.npy", tmp_path / "timeline.png"
+    summary = run_json(capsys, movie, "--model", "motion_3d", "--cam", "gradcam",
+                       "--weighting", "per-time", "--save-maps", maps, "--out", timeline)
+    assert summary["clips"] == {"frames": 8, "step": 1, "stride": 8,
+                                "starts": list(range(0, 64, 8))}
+    assert summary["frames"]["indices"] == list(range(4, 64, 8))  # each clip's centre
+    assert np.load(maps).shape == (64, 32, 32)
+    assert "Clip probabilities" in Image.open(timeline).text["Title"]

@@ -44,7 +44,8 @@ def test_open_step_scrub_and_play(qtbot, panel):
     player.toggle()
     assert player.is_playing() and player.play_button.text() == "Pause"
     qtbot.waitUntil(lambda: not player.is_playing(), timeout=TIMEOUT)  # to the end (1.6 s)
-    assert player.index == 39 and index_of(player.frame) == 39
+    qtbot.waitUntil(lambda: player.index == 39, timeout=TIMEOUT)  # the last frame, decoded
+    assert index_of(player.frame) == 39
     settle(qtbot, panel)
 
 
@@ -103,3 +104,64 @@ def test_maps_play_with_the_video_and_exports(qtbot, panel, tmp_path):
     assert panel.export_maps(str(tmp_path / "maps.npy"))
     assert np.load(tmp_path / "maps.npy").shape == (4, 224, 224)
     settle(qtbot, panel)
+
+
+def test_a_clip_model_gives_a_clip_timeline_and_spatiotemporal_maps(qtbot, panel):
+    win = panel.window_
+    win.model_dock.load("r3d_18:random")
+    qtbot.waitUntil(lambda: win.state.model is not None
+                    and win.state.model.name == "r3d_18:random", timeout=TIMEOUT)
+    settle(qtbot, panel)
+    assert panel.clip_step.isVisibleTo(panel) and not panel.every.isVisibleTo(panel)
+    assert "16 frames a clip" in panel.clip_about.text()
+    assert panel.clip_step.value() == 2  # 25 fps video, trained at 15 fps
+    panel.clip_stride.setValue(8)
+    panel.run_button.click()
+    qtbot.waitUntil(lambda: panel.status.text().startswith("done"), timeout=TIMEOUT)
+    result = panel.predictions
+    assert result.starts.tolist() == [0, 8] and "clips" in panel.status.text()
+    assert len(panel.timeline.curves) == 5
+    assert "Clip from frame" in panel.now.text()
+    panel.weighting.setCurrentIndex(panel.weighting.findData("per-time"))
+    assert panel.weighting.isEnabled()  # Grad-CAM has channel weights
+    panel.maps_button.click()
+    qtbot.waitUntil(lambda: panel.maps is not None and panel.maps.done == len(panel.maps.indices),
+                    timeout=TIMEOUT)
+    settle(qtbot, panel)
+    assert panel.maps.maps.shape[1:] == (112, 112)
+    assert "per time slice" in panel.player.model_view.title.text()
+
+
+def test_which_moments_matter_draws_the_drops_on_the_timeline(qtbot, panel):
+    panel.every.setValue(2)
+    panel.player.seek_index(4)
+    qtbot.waitUntil(lambda: panel.player.index == 4, timeout=TIMEOUT)
+    panel.hide_frames.setValue(8)
+    panel.hide_window.setValue(2)
+    panel.hide_button.click()
+    qtbot.waitUntil(lambda: panel.moments_result is not None
+                    and panel.moments_result.done == panel.moments_result.total,
+                    timeout=TIMEOUT)
+    result = panel.moments_result
+    assert panel._moment_indices.tolist() == list(range(4, 20, 2))
+    assert result.total == 7 and np.isfinite(result.drops).all()
+    assert panel.timeline.drops is not None
+    assert panel.legend.entries[-1][1].startswith("drop when hidden")
+    assert "drops it most" in panel.moments.text()
+    settle(qtbot, panel)
+
+
+def test_the_motion_lesson_in_two_clicks(qtbot, open_window):
+    win = open_window()
+    lesson = next(a for a in win.samples_menu.actions() if "Motion lesson" in a.text())
+    lesson.trigger()  # File → Samples → Motion lesson
+    video = win.panel("Video")
+    assert win.tabs.currentWidget() is video
+    qtbot.waitUntil(lambda: video.maps is not None and video.maps.done == len(video.maps.indices)
+                    and video.predictions is not None and video.predictions.done == 8,
+                    timeout=TIMEOUT)
+    qtbot.waitUntil(win.is_settled, timeout=TIMEOUT)
+    assert win.state.model.name == "motion_3d" and video.clip_step.value() == 1
+    top1 = [win.state.model.label(int(p.argmax())) for p in video.predictions.probs]
+    assert top1 == ["right", "right", "down", "down", "left", "left", "up", "up"]
+    assert video.maps.maps.shape == (64, 32, 32)

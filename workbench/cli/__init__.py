@@ -25,7 +25,7 @@ __all__ = ["OneLineParser", "add_model_options", "build_parser", "load_cli_model
            "normalize_argv", "parse_params"]
 
 FAMILIES = ("gui", "models", "attribution", "occlusion", "featviz", "adversarial", "embedding",
-            "video")
+            "video", "video_occlusion")
 
 
 def family_modules():

@@ -30,8 +30,11 @@ def cmd_models(args) -> int:
         return 0
     width = max(len(r.name) for r in rows)
     for row in rows:
-        offline = "offline" if row.offline else "needs download (NAME:random works offline)"
-        print(f"{row.name:<{width}}  {row.kind:<5}  {offline}")
+        if row.offline and row.weights is None:  # built in: say what it is (task, accuracy)
+            where = f"offline · {row.description}"
+        else:
+            where = "offline" if row.offline else "needs download (NAME:random works offline)"
+        print(f"{row.name:<{width}}  {row.kind:<5}  {where}")
     return 0
 
 

@@ -1,5 +1,6 @@
-"""``workbench video``: an image model on every sampled frame of a video, combined over
-time; timeline, annotated MP4 / GIF, probabilities and maps, headless."""
+"""``workbench video``: an image model on every sampled frame of a video — or a clip model
+on clips sliding over it — combined over time; timeline, annotated MP4 / GIF,
+probabilities and maps, headless."""
 
 from __future__ import annotations
 
@@ -28,6 +29,14 @@ def add_parsers(sub, add_model_options) -> None:
                        help="the timeline as a figure (.png/.svg), or the annotated video")
     video.add_argument("--save-probs", metavar="probs.csv|probs.npz")
     video.add_argument("--save-maps", metavar="maps.npy", help="(T, H, W) float32 maps")
+    video.add_argument("--clip-step", type=int, metavar="K",
+                       help="clip models: every K-th frame in a clip (default: the rate the "
+                            "model was trained at)")
+    video.add_argument("--clip-stride", type=int, metavar="S",
+                       help="clip models: a new clip every S frames (default: one clip's span)")
+    video.add_argument("--weighting", choices=("clip", "per-time"), default="clip",
+                       help="clip models' CAM channel weights: one per channel for the clip, "
+                            "or one per channel per time slice")
     video.add_argument("--batch-size", type=int, default=16)
     video.add_argument("--json", action="store_true")
     add_model_options(video)
@@ -56,13 +65,22 @@ def cmd_video(args) -> int:
     start, stop = parse_range(args.range)
     indices = sampled_frames(info, args.every, args.fps, start, stop)
     model = common.load_cli_model(args)
+    spec = _clip_spec(model, info, args) if model.kind == "video" else None
     with common.progress_context() as ctx:
-        result = frame_predictions(model, args.video, indices, args.batch_size, ctx)
+        if spec is None:
+            result = frame_predictions(model, args.video, indices, args.batch_size, ctx)
+        else:
+            from workbench.core.video.clip_runs import clip_predictions
+
+            result = clip_predictions(model, args.video, spec, start, stop, ctx)
     smoothed, video = aggregate(result.probs, name, parameter)
     summary = video_summary(model, info, result, video, args)
+    if spec is not None:
+        summary["clips"] = {"frames": spec.frames, "step": spec.step, "stride": spec.hop,
+                            "starts": result.starts.tolist()}
     maps = None
     if args.cam or args.save_maps:
-        maps = _maps(model, args, indices)
+        maps = _maps(model, args, indices, spec, start, stop)
         summary["maps"] = {"method": maps.method, "layer": maps.layer,
                            "shape": list(maps.maps.shape)}
     _save(args, model, info, result, smoothed, maps, summary)
@@ -93,9 +111,27 @@ def video_summary(model, info, result, video, args) -> dict:
     }
 
 
-def _maps(model, args, indices):
+def _clip_spec(model, info, args):
+    """The clips a clip model takes: its frame count, ``--clip-step`` (default: its trained
+    frame rate) and ``--clip-stride``."""
+    from workbench.core.video.clips import ClipSpec, default_spec
+
+    spec = default_spec(model, info.fps)
+    step = args.clip_step or spec.step
+    return ClipSpec(spec.frames, step, args.clip_stride or 0)
+
+
+def _maps(model, args, indices, spec, start, stop):
     from workbench.core.video import frame_maps
 
+    if spec is not None:
+        from workbench.core.video.clip_runs import clip_maps
+
+        params = {"weighting": args.weighting} if (args.cam or "gradcam") in (
+            "gradcam", "gradcam++", "xgradcam") else None
+        with common.progress_context() as ctx:
+            return clip_maps(model, args.video, spec, args.cam or "gradcam", args.layer,
+                             args.target, params, start, stop, ctx)
     with common.progress_context() as ctx:
         return frame_maps(model, args.video, indices, args.cam or "gradcam", args.layer,
                           args.target, batch_size=max(1, args.batch_size // 2), ctx=ctx)

@@ -30,7 +30,7 @@ LABELS = {
     "preview every", "search_steps": "search rounds", "early_stop": "stop early",
     "random_start": "random start", "decay": "momentum decay μ", "parameterization":
     "image representation", "deletion_fill": "deletion fill", "insertion_start":
-    "insertion start",
+    "insertion start", "weighting": "channel weights",
 }
 UNITS = {"pad": "px", "jitter": "px", "rotate": "°", "max_angle": "°", "blur_sigma": "px",
          "window": "px", "stride": "px", "size": "px", "blur_every": "steps",

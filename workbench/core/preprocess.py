@@ -2,8 +2,8 @@
 
 The image is centre-cropped to the model's aspect ratio, then resized with
 antialiasing to the model's input size (cropping first keeps extreme aspect
-ratios such as 1×40 000 cheap).  A video model gets the still image repeated
-over its clip length.
+ratios such as 1×40 000 cheap).  A clip model takes a clip of frames, or a
+still image repeated over its clip length.
 """
 
 from __future__ import annotations
@@ -69,16 +69,54 @@ def to_pixels(image: np.ndarray, size: tuple[int, int], device="cpu") -> torch.T
 
 
 def model_input(model, image: np.ndarray) -> torch.Tensor:
-    """The input tensor ``model`` (a :class:`LoadedModel`) sees for ``image``, on its device."""
+    """The input tensor ``model`` (a :class:`LoadedModel`) sees for ``image``, on its device.
+
+    ``image`` is an ``(H, W, 3)`` picture, or for a clip model a clip ``(T, H, W, 3)`` of
+    float frames (a video's clip at the current position).  A clip model given a still
+    picture sees it repeated over its clip length (:func:`is_repeated_still` says so).
+    """
+    if isinstance(image, np.ndarray) and image.ndim == 4:
+        return _clip_input(model, image)
     x = to_pixels(image, model.input_size, model.device)
     if model.kind == "video":
         x = x.unsqueeze(2).expand(-1, -1, model.num_frames, -1, -1).contiguous()
     return x
 
 
+def _clip_input(model, clip: np.ndarray) -> torch.Tensor:
+    if model.kind != "video":
+        raise InputError(f"{model.name} is an image model; it takes one picture, not a clip "
+                         f"of {clip.shape[0]} frames")
+    if clip.shape[-1] != 3 or clip.shape[0] < 1:
+        raise InputError(f"expected a clip of shape (T, H, W, 3), got {clip.shape}")
+    for frame in clip[:1]:
+        check_image(frame)
+    if not np.isfinite(clip).all():
+        raise InputError("the clip contains NaN or infinite pixel values")
+    frames = torch.from_numpy(np.ascontiguousarray(clip, dtype=np.float32)).to(model.device)
+    x = fit_to(frames.permute(0, 3, 1, 2), model.input_size)
+    return x.permute(1, 0, 2, 3).unsqueeze(0).contiguous()
+
+
+def is_repeated_still(model, image) -> bool:
+    """A clip model given one picture (it sees no motion: every frame is the same)."""
+    return model.kind == "video" and getattr(image, "ndim", 0) == 3
+
+
+def shown_frame(clip_length: int) -> int:
+    """Which frame of a clip a single picture of it shows: the middle one."""
+    return clip_length // 2
+
+
 def to_image(pixels: torch.Tensor) -> np.ndarray:
-    """``(1, 3, H, W)`` (or a video clip's first frame) back to an ``(H, W, 3)`` numpy image."""
+    """``(1, 3, H, W)`` (or a clip's middle frame, :func:`shown_frame`) back to an
+    ``(H, W, 3)`` numpy image."""
     x = pixels.detach()
     if x.ndim == 5:
-        x = x[:, :, 0]
+        x = x[:, :, shown_frame(x.shape[2])]
     return x[0].permute(1, 2, 0).float().cpu().numpy()
+
+
+def shown_map(heat: np.ndarray) -> np.ndarray:
+    """A clip's map ``(T, H, W)`` as the single picture drawn with :func:`to_image`."""
+    return heat[shown_frame(heat.shape[0])] if heat.ndim == 3 else heat

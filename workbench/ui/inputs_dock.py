@@ -202,7 +202,9 @@ class InputsDock(QDockWidget):
         record = self.records[current.data(ID_ROLE)]
         if record.video is not None:
             self._open_video(record)
-        elif record.image is not None:
+            return
+        self.state.set_video(None)  # a still: no clip
+        if record.image is not None:
             self.state.set_image(record.image, record.name)
         elif record.path in self._cache:
             self._cache.move_to_end(record.path)

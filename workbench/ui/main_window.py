@@ -9,6 +9,7 @@ from PySide6.QtGui import QAction, QActionGroup, QImage, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox, QTabWidget
 
 from workbench import __version__
+from workbench.ui.clip_source import ClipSource
 from workbench.ui.gc_guard import collector
 from workbench.ui.inputs_dock import InputsDock
 from workbench.ui.model_dock import ModelDock
@@ -29,6 +30,8 @@ DEFAULT_MODEL = "efficientnet_lite0"
 EXPORT_SCALE = 2.0
 SHUTDOWN_TIMEOUT_S = 1.5
 LAYOUT_VERSION = 2  # docks both on the left; a layout saved by an older version is not restored
+
+LESSON_MODEL = "motion_3d"
 
 
 def digits_samples_job(ctx):
@@ -71,6 +74,10 @@ class MainWindow(QMainWindow):
                        AdversarialPanel(self.state, self.runner),
                        VideoPanel(self.state, self.runner, self.io_runner)]
         self.panel("Adversarial").embeddings = self.panel("Embeddings")
+        self.clip_source = ClipSource(self.state, self.io_runner, self)
+        player = self.panel("Video").player
+        player.frame_shown.connect(
+            lambda index, _s: None if player.is_playing() else self.clip_source.follow(index))
         for panel in self.panels:
             self.tabs.addTab(panel, panel.title)
         self.setCentralWidget(self.tabs)
@@ -228,6 +235,12 @@ class MainWindow(QMainWindow):
             action = self.samples_menu.addAction(f"▶ {clip.name} — {clip.description}")
             action.triggered.connect(
                 lambda *_, s=clip: self.inputs.add_paths([s.path()], select=True))
+        lesson = self.samples_menu.addAction(
+            f"▶ Motion lesson — a digit moving right, down, left, up (with {LESSON_MODEL})")
+        lesson.setToolTip("opens the clip, loads the 3D CNN and runs the Video tab; pick "
+                          "motion_frame, motion_early, motion_late or motion_lstm in the "
+                          "Model dock to compare")
+        lesson.triggered.connect(lambda *_: self.open_motion_lesson())
         self.samples_menu.addSeparator()
         self.samples_menu.addAction("Digits (scikit-learn, for digits_lenet)").triggered.connect(
             self.open_digit_samples
@@ -246,6 +259,22 @@ class MainWindow(QMainWindow):
         folder = QFileDialog.getExistingDirectory(self, "Open folder")
         if folder:
             self.inputs.add_paths([folder], select=True)
+
+    def open_motion_lesson(self, model: str = "") -> None:
+        """The motion lesson in one click: the moving-digit clip (made once), a clip model
+        (unless one of the motion models is loaded already), the Video tab, predictions
+        over its clips and their spatiotemporal maps."""
+        from workbench.io.samples import MOTION_SAMPLE, motion_sample_path
+
+        video = self.panel("Video")
+        self.tabs.setCurrentWidget(video)
+        video.demo_when_ready("motion_", MOTION_SAMPLE)
+        self.io_runner.submit(lambda ctx: motion_sample_path(), name="Making the motion clip",
+                              on_finished=lambda path: self.inputs.add_paths([str(path)],
+                                                                             select=True),
+                              on_error=self.state.error)
+        if model or not self.state.model_spec.startswith("motion_"):
+            self.model_dock.load(model or LESSON_MODEL)
 
     def open_digit_samples(self) -> None:
         def add(samples):
@@ -355,6 +384,7 @@ class MainWindow(QMainWindow):
             started = time.monotonic()
             if self._persist:  # a throwaway window (screenshot, benchmark) leaves them alone
                 self._save()
+            self.panel("Video").live.stop()  # its source thread, camera and recording
             for runner in (self.runner, self.io_runner):
                 runner.cancel_all()
             for runner in (self.io_runner, self.runner):

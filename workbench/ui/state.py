@@ -28,6 +28,8 @@ class AppState(QObject):
         self.image_name = ""
         self.image_path = ""
         self.video_path: str | None = None
+        self.clip: np.ndarray | None = None  # (T, H, W, 3): a clip model's clip of the video
+        self.clip_name = ""
 
     def set_model(self, model) -> None:
         self.model = model
@@ -37,6 +39,31 @@ class AppState(QObject):
     def set_image(self, image: np.ndarray | None, name: str = "", path: str = "") -> None:
         self.image, self.image_name, self.image_path = image, name, path
         self.image_changed.emit(image)
+
+    def set_clip(self, clip: np.ndarray | None, name: str = "") -> None:
+        """The clip at the video's current position (for a clip model); every tab that
+        shows the current input refreshes."""
+        self.clip, self.clip_name = clip, name
+        self.image_changed.emit(self.image)
+
+    def uses_clip(self) -> bool:
+        return (self.clip is not None and self.video_path is not None
+                and self.model is not None and self.model.kind == "video")
+
+    def model_image(self) -> np.ndarray | None:
+        """What the model takes: for a clip model on a video, the clip at the current
+        position ``(T, H, W, 3)``; otherwise the current image ``(H, W, 3)``."""
+        return self.clip if self.uses_clip() else self.image
+
+    def input_name(self) -> str:
+        """The name of what :meth:`model_image` gives, saying when a clip model sees a
+        still picture repeated."""
+        if self.uses_clip():
+            return self.clip_name
+        if self.model is not None and self.model.kind == "video" and self.image is not None:
+            return (f"{self.image_name} (a still picture repeated over "
+                    f"{self.model.num_frames} frames: no motion)")
+        return self.image_name
 
     def set_video(self, path: str | None) -> None:
         if path != self.video_path:

@@ -155,8 +155,11 @@ def to_grid(tensor: torch.Tensor | None, info) -> torch.Tensor | None:
 
 
 def upsample(maps: torch.Tensor, size) -> torch.Tensor:
-    """``(N, h, w)`` → ``(N, H, W)`` bilinear, or ``(N, t, h, w)`` → ``(N, T, H, W)`` trilinear."""
+    """``(N, h, w)`` → ``(N, H, W)`` bilinear, or ``(N, t, h, w)`` → ``(N, T, H, W)`` trilinear;
+    a map without time on a clip (``(N, h, w)`` to ``(T, H, W)``) holds for every frame."""
     size = tuple(size)
+    if maps.ndim == 3 and len(size) == 3:  # a clip model's layer without time (early fusion)
+        return upsample(maps, size[1:])[:, None].expand(-1, size[0], -1, -1)
     if tuple(maps.shape[1:]) == size:
         return maps
     mode = "bilinear" if maps.ndim == 3 else "trilinear"

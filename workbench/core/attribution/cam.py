@@ -7,6 +7,8 @@ from the target score down to that layer and no further, with frozen weights.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from workbench.core.attribution.base import (
@@ -19,11 +21,43 @@ from workbench.core.attribution.base import (
     to_grid,
     upsample,
 )
+from workbench.core.params import param
+
+CLIP_WEIGHTS = "clip"
+PER_TIME_WEIGHTS = "per-time"
+WEIGHTINGS = (CLIP_WEIGHTS, PER_TIME_WEIGHTS)
+WEIGHTING_TEXT = {CLIP_WEIGHTS: "one weight per channel for the clip",
+                  PER_TIME_WEIGHTS: "one weight per channel per time slice"}
+
+
+@dataclass
+class ChannelWeightParams:
+    """How a CAM's channel weights are taken on a clip ``(N, C, T, H, W)``."""
+
+    weighting: str = param(
+        CLIP_WEIGHTS, choices=WEIGHTINGS,
+        help="clips only: one weight per channel for the whole clip (as pytorch-grad-cam) "
+             "or one per channel and time slice (as SlowFast's Grad-CAM)")
 
 
 def spatial_dims(tensor: torch.Tensor) -> tuple[int, ...]:
     """The dimensions after ``(N, C)``: ``(2, 3)`` for images, ``(2, 3, 4)`` for clips."""
     return tuple(range(2, tensor.ndim))
+
+
+def weight_dims(tensor: torch.Tensor, params) -> tuple[int, ...]:
+    """The dimensions channel weights are pooled over: all positions, or on a clip with
+    the per-time weighting only ``(H, W)``, giving one weight per channel and time step."""
+    if tensor.ndim == 5 and getattr(params, "weighting", CLIP_WEIGHTS) == PER_TIME_WEIGHTS:
+        return (3, 4)
+    return spatial_dims(tensor)
+
+
+def weighting_note(params, x: torch.Tensor) -> dict:
+    """What the result says about its weighting (clips only)."""
+    if x.ndim != 5 or not hasattr(params, "weighting"):
+        return {}
+    return {"weighting": params.weighting, "weighting_text": WEIGHTING_TEXT[params.weighting]}
 
 
 class CamMethod(Method):
@@ -55,4 +89,5 @@ class CamMethod(Method):
         info = model.layer_info(layer)
         cam = self.combine(to_grid(activation, info), to_grid(gradients, info), params)
         maps = upsample(cam, spatial_size(x))
-        return AttributionResult(maps, targets.tolist(), self.name, layer, logits)
+        return AttributionResult(maps, targets.tolist(), self.name, layer, logits,
+                                 weighting_note(params, x))

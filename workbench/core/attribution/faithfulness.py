@@ -17,6 +17,7 @@ import torch
 from workbench.core.attribution.base import batches
 from workbench.core.attribution.integrated_gradients import make_baseline
 from workbench.core.jobs import JobContext, PlainContext
+from workbench.core.memory import fit_batch
 from workbench.core.params import param
 
 
@@ -62,7 +63,7 @@ def _reveal_masks(attribution: torch.Tensor, steps: int) -> torch.Tensor:
 def _curve(model, mixes, target, batch_size, ctx, done, total):
     probs = []
     with torch.inference_mode():
-        for start, stop in batches(mixes.shape[0], batch_size):
+        for start, stop in batches(mixes.shape[0], fit_batch(model, batch_size, "forward")):
             ctx.check()
             out = torch.softmax(model.module(mixes[start:stop]).float(), dim=1)[:, target]
             probs.append(out)

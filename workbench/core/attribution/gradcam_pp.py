@@ -6,16 +6,17 @@ with the exponential score so that higher derivatives are powers of the first).
 """
 
 from workbench.core.attribution.base import register
-from workbench.core.attribution.cam import CamMethod, spatial_dims
+from workbench.core.attribution.cam import CamMethod, ChannelWeightParams, weight_dims
 
 
 class GradCamPlusPlus(CamMethod):
     name = "gradcam++"
     title = "Grad-CAM++"
+    params_cls = ChannelWeightParams
     paper = "https://arxiv.org/abs/1710.11063"
 
     def combine(self, activations, gradients, params):
-        dims = spatial_dims(gradients)
+        dims = weight_dims(gradients, params)
         g2, g3 = gradients.pow(2), gradients.pow(3)
         activation_sums = activations.sum(dim=dims, keepdim=True)
         denominator = 2 * g2 + activation_sums * g3

@@ -14,6 +14,7 @@ from torchvision.transforms.v2 import functional as TF
 
 from workbench.core.attribution.base import AttributionResult, Method, batches, register
 from workbench.core.attribution.gradients import input_gradients, targets_for
+from workbench.core.memory import fit_batch
 from workbench.core.params import param
 
 BASELINES = ("black", "grey", "white", "blur", "noise")
@@ -72,7 +73,7 @@ class IntegratedGradients(Method):
         alphas = (torch.arange(params.steps, device=image.device) + 0.5) / params.steps
         total = torch.zeros_like(image)
         done_before, count = position
-        for start, stop in batches(params.steps, params.batch_size):
+        for start, stop in batches(params.steps, fit_batch(model, params.batch_size)):
             ctx.check()
             shape = (-1,) + (1,) * image.ndim
             path = baseline + alphas[start:stop].view(shape) * delta

@@ -22,6 +22,7 @@ from workbench.core.attribution.base import (
     upsample,
 )
 from workbench.core.attribution.cam import CamMethod
+from workbench.core.memory import fit_batch
 from workbench.core.params import param
 
 
@@ -66,7 +67,7 @@ class ScoreCam(CamMethod):
         weights = torch.empty(len(keep), device=x.device)
         done_before, total = position
         with torch.inference_mode():
-            for start, stop in batches(len(keep), params.batch_size):
+            for start, stop in batches(len(keep), fit_batch(model, params.batch_size, "forward")):
                 ctx.check()
                 masked = x * masks[start:stop, None]
                 probs = torch.softmax(model.module(masked).float(), dim=1)

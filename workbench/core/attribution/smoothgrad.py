@@ -12,6 +12,7 @@ import torch
 
 from workbench.core.attribution.base import AttributionResult, Method, batches, register
 from workbench.core.attribution.gradients import input_gradients, magnitude, targets_for
+from workbench.core.memory import fit_batch
 from workbench.core.params import param
 
 
@@ -47,7 +48,7 @@ class SmoothGrad(Method):
         sigma = params.noise * float(image.max() - image.min() or 1.0)
         total = torch.zeros(image.shape[1:], device=image.device)
         done_before, count = position
-        for start, stop in batches(params.samples, params.batch_size):
+        for start, stop in batches(params.samples, fit_batch(model, params.batch_size)):
             ctx.check()
             noise = torch.randn((stop - start, *image.shape), generator=generator,
                                 device=image.device)

@@ -1,7 +1,9 @@
-"""The two built-in models: EfficientNet-Lite0 (ImageNet) and the digits LeNet."""
+"""The built-in models: EfficientNet-Lite0 (ImageNet), the digits LeNet, and the ten
+motion-lesson clip models (``motion_*``, trained here on synthetic moving digits)."""
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 
@@ -16,10 +18,43 @@ class BuiltinEntry:
     description: str
 
 
+MOTION_NAMES = tuple(
+    f"motion_{kind}{task}" for task in ("", "_digit")
+    for kind in ("frame", "late", "early", "3d", "lstm"))
+
+
+def motion_meta() -> dict:
+    """``resources/models/motion.json``: per motion model its task, accuracy, settings."""
+    path = resource_path("models", "motion.json")
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def motion_entry(name: str, meta: dict) -> BuiltinEntry:
+    """The listing of motion model ``name``: fusion kind, task and held-out accuracy."""
+    row = meta.get(name, {})
+    task = row.get("task", "digit" if name.endswith("_digit") else "direction")
+    text = f"{row.get('description', 'clip model')}; {task} task (synthetic moving digits)"
+    accuracy = row.get("held_out_accuracy")
+    if accuracy is not None:
+        text += f", held-out accuracy {accuracy:.1%} (chance {row.get('chance', 0):.0%})"
+    return BuiltinEntry(name, "video", text)
+
+
+def motion_entries() -> tuple[BuiltinEntry, ...]:
+    meta = motion_meta()
+    return tuple(motion_entry(name, meta) for name in MOTION_NAMES)
+
+
 BUILTINS = (
     BuiltinEntry("efficientnet_lite0", "image", "EfficientNet-Lite0, ImageNet-1k (built in)"),
     BuiltinEntry("digits_lenet", "image", "LeNet on scikit-learn's 8×8 digits (built in)"),
+    *motion_entries(),
 )
+
+
+def entry(name: str) -> BuiltinEntry:
+    """The :class:`BuiltinEntry` called ``name``."""
+    return next(row for row in BUILTINS if row.name == name)
 
 
 def build_efficientnet_lite0():
@@ -71,4 +106,30 @@ def build_digits_lenet():
     return net, prep, [str(d) for d in range(10)], source
 
 
-BUILDERS = {"efficientnet_lite0": build_efficientnet_lite0, "digits_lenet": build_digits_lenet}
+def build_motion(name: str):
+    """A motion-lesson clip model: ``(net, prep, labels, source)``."""
+    import torch
+
+    from workbench.core.models import motion
+
+    path = resource_path("models", f"{name}.pt")
+    if not path.is_file():
+        raise ModelLoadError(f"{name} weights are missing ({path}); run "
+                             f"'python -m workbench.core.models.train_motion --only {name}'")
+    net = motion.build(name)
+    net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    side = motion.INPUT_SIZE
+    prep = {"mean": motion.MEAN, "std": motion.STD, "input_size": (side, side), "grey": True,
+            "num_frames": motion.NUM_FRAMES, "frame_rate": motion.FRAME_RATE}
+    _, task = motion.parse_name(name)
+    accuracy = motion_meta().get(name, {}).get("held_out_accuracy")
+    source = f"trained here on synthetic moving digits ({task})" + (
+        f", held-out accuracy {accuracy:.1%}" if accuracy is not None else "")
+    return net, prep, list(motion.TASKS[task]), source
+
+
+BUILDERS = {
+    "efficientnet_lite0": build_efficientnet_lite0,
+    "digits_lenet": build_digits_lenet,
+    **{name: functools.partial(build_motion, name) for name in MOTION_NAMES},
+}

@@ -98,7 +98,7 @@ def load_model(
     ctx.progress(0.05, f"Building {parsed.name}")
     if parsed.family == "builtin":
         net, prep, labels, source = builtin.BUILDERS[parsed.name]()
-        kind = "image"
+        kind = builtin.entry(parsed.name).kind
     elif parsed.family == "torchvision":
         net, prep, labels, source = torchvision_zoo.build(
             parsed.name, parsed.pretrained, download, ctx
@@ -167,4 +167,5 @@ def wrap_model(net, prep, labels, name, source, kind, device, ctx=None) -> Loade
         device=device,
         source=source,
         num_frames=frames,
+        extras={"frame_rate": prep["frame_rate"]} if prep.get("frame_rate") else {},
     )

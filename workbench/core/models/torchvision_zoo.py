@@ -89,23 +89,26 @@ def build(name: str, pretrained: bool, download: bool, ctx: JobContext | None = 
             ) from exc
         source = f"torchvision {name}, weights {weights}"
     else:
-        net = models.get_model(name, weights=None)
+        net = models.get_model(name, weights=None, num_classes=len(weights.meta["categories"]))
         source = f"torchvision {name}, random weights"
     transforms = weights.transforms()
     crop = transforms.crop_size
     size = (crop[0], crop[-1])
     prep = {"mean": tuple(transforms.mean), "std": tuple(transforms.std), "input_size": size}
     if entry and entry.kind == "video":
-        prep["num_frames"] = VIDEO_FRAMES
-    labels = list(weights.meta["categories"])
-    if not pretrained and len(labels) != _num_outputs(net):
-        labels = [f"class {i}" for i in range(_num_outputs(net))]
-    return net, prep, labels, source
+        prep.update(clip_metadata(weights))
+    return net, prep, list(weights.meta["categories"]), source
 
 
-def _num_outputs(net) -> int:
-    last = [m for m in net.modules() if hasattr(m, "out_features")]
-    return last[-1].out_features if last else 0
+def clip_metadata(weights) -> dict:
+    """A video model's clip from its weights' metadata: the frame count (at least
+    :data:`VIDEO_FRAMES` and the model's ``min_temporal_size``; exactly 16 for MViT) and
+    the frame rate its accuracy was measured at (``frame_rate=15`` in its docs)."""
+    import re
+
+    frames = max(VIDEO_FRAMES, int(weights.meta.get("min_temporal_size", 1)))
+    rate = re.search(r"frame_rate=([\d.]+)", weights.meta.get("_docs", ""))
+    return {"num_frames": frames, "frame_rate": float(rate.group(1)) if rate else None}
 
 
 def _check_reachable(url: str, path: Path) -> None:

@@ -94,7 +94,14 @@ def inpaint(image: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
 
 
 def apply_fill(image: torch.Tensor, masks: torch.Tensor, fill) -> torch.Tensor:
-    """``image`` (3, H, W) with each mask of ``masks`` (B, 1, H, W) hidden → (B, 3, H, W)."""
+    """``image`` (3, H, W) with each mask of ``masks`` (B, 1, H, W) hidden → (B, 3, H, W).
+
+    A clip ``(3, T, H, W)`` is filled frame by frame, the same masks on every frame →
+    ``(B, 3, T, H, W)``.
+    """
+    if image.ndim == 4:
+        frames = [apply_fill(image[:, t], masks, fill) for t in range(image.shape[1])]
+        return torch.stack(frames, dim=2)
     if fill == "inpaint":
         return inpaint(image, masks)
     replacement = fill_image(image, fill)

@@ -10,6 +10,7 @@ import torch
 from workbench.core.jobs import JobContext, PlainContext
 from workbench.core.occlusion.fills import apply_fill
 from workbench.core.predict import ClassScore
+from workbench.core.preprocess import to_image
 from workbench.errors import InputError
 
 
@@ -47,7 +48,8 @@ def mask_tensor(mask: np.ndarray, size, device) -> torch.Tensor:
 def predict_masked(model, x: torch.Tensor, mask: np.ndarray, fill="grey", topk: int = 5,
                    base_probs: np.ndarray | None = None,
                    ctx: JobContext | None = None) -> MaskedPrediction:
-    """Predict ``x`` (1, 3, H, W) with ``mask`` hidden; the unmasked run is reused if given."""
+    """Predict ``x`` (1, 3, H, W) — or a clip (1, 3, T, H, W), the mask on every frame — with
+    ``mask`` hidden; the unmasked run is reused if given."""
     ctx = ctx or PlainContext()
     image = x[0]
     m = mask_tensor(mask, image.shape[-2:], image.device)
@@ -60,5 +62,5 @@ def predict_masked(model, x: torch.Tensor, mask: np.ndarray, fill="grey", topk: 
     values = probs[0]
     order = np.argsort(-values)[:topk]
     top = [ClassScore(int(i), model.label(int(i)), float(values[i])) for i in order]
-    picture = masked[0].permute(1, 2, 0).cpu().numpy()
+    picture = to_image(masked[:1])
     return MaskedPrediction(picture, values, base, top, model.labels)

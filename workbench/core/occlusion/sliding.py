@@ -130,14 +130,13 @@ def auto_batch_size(model) -> int:
 def occlusion_map(model, x: torch.Tensor, fill="grey", target: int | None = None,
                   params: OcclusionParams | None = None,
                   ctx: JobContext | None = None) -> OcclusionResult:
-    """Sweep a window over ``x`` (1, 3, H, W); ``ctx.partial`` gets the result after each batch.
+    """Sweep a window over ``x`` (1, 3, H, W) — or over every frame of a clip (1, 3, T, H, W)
+    at once; ``ctx.partial`` gets the result after each batch.
 
     On cancel the last partial result holds every finished position.
     """
     params = params or OcclusionParams()
     ctx = ctx or PlainContext()
-    if model.kind == "video":
-        raise InputError("the sliding-window sweep works on image models")
     size = tuple(x.shape[-2:])
     rows, cols = grid_shape(size, params.window, params.stride)
     batcher = AdaptiveBatcher(model_key(model), auto_batch_size(model), params.batch_size)

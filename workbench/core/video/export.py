@@ -31,9 +31,13 @@ def write_timeline(path, model, info, result, summary=None, cursor=None, dark=Fa
     top1 = [model.label(int(i)) for i in np.nan_to_num(result.probs, nan=-1).argmax(axis=1)]
     picture = render_timeline(result.times, series, cursor=cursor, dark=dark, top1=top1)
     legend = [(name, colour) for name, (_values, colour) in series.items()]
-    title = f"Per-frame probabilities of {model.name} on {info.path.rsplit('/', 1)[-1]}"
-    record = provenance(model, "per-frame prediction", None,
-                        {"frames": len(result.indices)}, video=info.path,
+    spec = getattr(result, "spec", None)  # clip predictions: each at its clip's centre
+    what = "Clip" if spec else "Per-frame"
+    title = f"{what} probabilities of {model.name} on {info.path.rsplit('/', 1)[-1]}"
+    counts = ({"clips": len(result.indices), "clip frames": spec.frames,
+               "frame step": spec.step, "clip stride": spec.hop} if spec
+              else {"frames": len(result.indices)})
+    record = provenance(model, f"{what.lower()} prediction", None, counts, video=info.path,
                         **({"aggregation": summary["aggregation"]} if summary else {}))
     text = caption(record)
     save_figure(path, render_figure([FigurePanel(picture, legend=legend)], title, text,

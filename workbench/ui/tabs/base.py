@@ -4,12 +4,12 @@ exports."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QFileDialog, QScrollArea, QSplitter, QStyle, QVBoxLayout, QWidget
-from shiboken6 import isValid
+from PySide6.QtWidgets import QFileDialog, QSplitter, QVBoxLayout, QWidget
 
 from workbench.ui.theme import style_all_plots, theme_signals
+from workbench.ui.widgets.control_column import ControlColumn
 
 RUN_KEYS = "Ctrl+Return"
 STOP_KEYS = "Esc"
@@ -27,7 +27,7 @@ class TaskPanel(QWidget):
         super().__init__(parent)
         self.state, self.runner = state, runner
         self._dirty = False
-        self._column: QScrollArea | None = None
+        self._column: ControlColumn | None = None
         self.caption_in_figures = True  # the window's File menu switches it
         theme_signals.changed.connect(self._on_theme)
 
@@ -48,15 +48,12 @@ class TaskPanel(QWidget):
         raise NotImplementedError
 
     # ------------------------------------------------------------------ layout
-    def lay_out(self, views: QWidget, controls: QWidget) -> QScrollArea:
-        """The tab's layout: its views on the left, its controls in a column on the right
-        that scrolls only up and down and is always as wide as its contents; the views
-        take the rest (a handle between them can be dragged)."""
-        column = QScrollArea()
-        column.setWidgetResizable(True)
-        column.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        column.setWidget(controls)
-        controls.installEventFilter(self)  # its layout changed (fonts, pages): refit
+    def lay_out(self, views: QWidget, controls: QWidget, host: QWidget | None = None
+                ) -> ControlColumn:
+        """The tab's layout (on ``host``, the tab itself by default): its views on the left,
+        its controls in a :class:`ControlColumn` on the right; the views take the rest (a
+        handle between them can be dragged)."""
+        column = ControlColumn(controls)
         self._column = column
         splitter = QSplitter()
         splitter.setChildrenCollapsible(False)
@@ -64,34 +61,14 @@ class TaskPanel(QWidget):
         splitter.addWidget(column)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 0)
-        self._fit_column()
-        layout = QVBoxLayout(self)
+        layout = QVBoxLayout(host or self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(splitter)
         return column
 
-    def eventFilter(self, watched, event):  # noqa: N802 - Qt override
-        if event.type() == QEvent.Type.LayoutRequest and self._column_alive() \
-                and watched is self._column.widget():
-            self._fit_column()
-        return super().eventFilter(watched, event)
-
-    def _column_alive(self) -> bool:
-        return self._column is not None and isValid(self._column)
-
-    def _fit_column(self) -> None:
-        """The column's width follows its contents (fonts change with the theme)."""
-        if not self._column_alive():
-            return
-        column = self._column
-        bar = column.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
-        width = column.widget().minimumSizeHint().width() + bar + 2 * column.frameWidth() + 8
-        column.setMinimumWidth(width)
-
     # ------------------------------------------------------------------- theme
     def _on_theme(self, theme) -> None:
         style_all_plots(self)
-        QTimer.singleShot(0, self, self._fit_column)  # once the widgets have their new font
         self.on_theme(theme)
 
     def on_theme(self, theme) -> None:

@@ -24,6 +24,7 @@ class AttackView:
     method: str
     steps_run: int
     extras: dict = field(default_factory=dict)
+    clips: tuple | None = None  # a clip model's (original, adversarial) clips (T, H, W, 3)
 
 
 def _scores(model, probs, k=3):
@@ -66,7 +67,13 @@ def attack_job(model, image, method, target, params, ctx) -> AttackView:
         float(result.l2[0]), _scores(model, result.probs_before[0]),
         _scores(model, result.probs_after[0]), bool(result.success[0]),
         _goal_met(quantized_top.index, true_class, target_class), quantized_top,
-        target_class, true_class, method, int(result.steps_run), extras)
+        target_class, true_class, method, int(result.steps_run), extras,
+        (clip_frames(x), clip_frames(adv)) if x.ndim == 5 else None)
+
+
+def clip_frames(x) -> np.ndarray:
+    """``(1, 3, T, H, W)`` → ``(T, H, W, 3)`` numpy frames."""
+    return x.detach()[0].permute(1, 2, 3, 0).float().cpu().numpy()
 
 
 @dataclass
@@ -83,11 +90,14 @@ class SweepView:
 
 def sweep_job(model, image, method, eps_list, target, params, ctx) -> SweepView:
     from workbench.core.adversarial import epsilon_sweep
-    from workbench.core.preprocess import model_input
+    from workbench.core.preprocess import model_input, shown_frame
 
     x = model_input(model, image)
     sweep = epsilon_sweep(model, x, method, eps_list, target=target, params=params, ctx=ctx)
-    images = sweep.adversarial.detach().permute(0, 2, 3, 1).float().cpu().numpy()
+    adversarial = sweep.adversarial.detach()
+    if adversarial.ndim == 5:  # clips: the frame a picture of a clip shows
+        adversarial = adversarial[:, :, shown_frame(adversarial.shape[2])]
+    images = adversarial.permute(0, 2, 3, 1).float().cpu().numpy()
     return SweepView(sweep.eps, sweep.true_prob, sweep.target_prob, images,
                      [model.label(int(i)) for i in sweep.top1], model.label(sweep.true_class),
                      None if sweep.target is None else model.label(sweep.target),
@@ -95,14 +105,18 @@ def sweep_job(model, image, method, eps_list, target, params, ctx) -> SweepView:
 
 
 def cam_pair_job(model, original, adversarial, ctx):
-    """Grad-CAM of each image for its own top-1 class, at the default layer."""
+    """Grad-CAM of each image (or each clip ``(T, H, W, 3)``, drawn at its shown frame) for
+    its own top-1 class, at the default layer."""
     import torch
 
     from workbench.core.attribution import attribute
+    from workbench.core.preprocess import shown_map
 
-    batch = torch.from_numpy(np.stack([original, adversarial])).permute(0, 3, 1, 2)
+    batch = torch.from_numpy(np.stack([original, adversarial]))
+    batch = batch.permute(0, 4, 1, 2, 3) if batch.ndim == 5 else batch.permute(0, 3, 1, 2)
     result = attribute(model, batch.to(model.device), "gradcam", ctx=ctx)
-    return result.numpy(), [model.label(t) for t in result.targets]
+    return np.stack([shown_map(m) for m in result.numpy()]), [model.label(t)
+                                                              for t in result.targets]
 
 
 def save_and_check_job(model, original, adversarial, true_class, target, path, ctx):
@@ -112,9 +126,14 @@ def save_and_check_job(model, original, adversarial, true_class, target, path, c
 
     from workbench.core.adversarial import quantize_8bit
     from workbench.core.predict import predict_image
+    from workbench.errors import InputError
     from workbench.io.export import save_png
     from workbench.io.images import load_image
 
+    if model.kind == "video":
+        raise InputError(f"{model.name} takes clips: an adversarial clip of "
+                         f"{model.num_frames} frames is not one PNG (the 8-bit check is "
+                         "shown with the attack)")
     levels = quantize_8bit(torch.from_numpy(adversarial), torch.from_numpy(original))
     save_png(path, np.round(levels.numpy() * 255.0).astype(np.uint8))
     stored = load_image(path, max_side=None)

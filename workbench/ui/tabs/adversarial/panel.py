@@ -139,7 +139,7 @@ class AdversarialPanel(TaskPanel):
 
     # ------------------------------------------------------------------ attack
     def run_attack(self) -> None:
-        model, image = self.state.model, self.state.image
+        model, image = self.state.model, self.state.model_image()
         if model is None or image is None or not self.methods:
             return
         method = self.method.currentData()
@@ -154,8 +154,8 @@ class AdversarialPanel(TaskPanel):
     def _on_attack(self, view) -> None:
         self.result = view
         self.attacks.show()
-        self.runner.submit(partial(cam_pair_job, self.state.model, view.original,
-                                   view.adversarial),
+        pair = view.clips or (view.original, view.adversarial)
+        self.runner.submit(partial(cam_pair_job, self.state.model, *pair),
                            name="Grad-CAM of both", key="attack-cams",
                            on_finished=self.attacks.show_cams, on_error=self.state.error)
 
@@ -211,7 +211,7 @@ class AdversarialPanel(TaskPanel):
         return list(np.linspace(low, high, self.eps_count.value()))
 
     def run_sweep(self) -> None:
-        model, image = self.state.model, self.state.image
+        model, image = self.state.model, self.state.model_image()
         if model is None or image is None or not self.methods:
             return
         method = self.method.currentData()
@@ -264,6 +264,6 @@ class AdversarialPanel(TaskPanel):
         if model is None or view is None:
             return ""
         params = ", ".join(f"{k}={v}" for k, v in self.form.values().items())
-        return (f"{self.methods[view.method].title} on {self.state.image_name}: "
+        return (f"{self.methods[view.method].title} on {self.state.input_name()}: "
                 f"{view.before[0].label} → {view.after[0].label} (L∞ {view.linf * 255:.1f}/255, "
                 f"L2 {view.l2:.3f}); {params}; {model.caption()}")

@@ -147,7 +147,7 @@ class CompareGrid(QWidget):
         self.cells, self.filled, self.shape = {}, {}, (0, 0)
 
     def fill(self) -> None:
-        model, image = self.state.model, self.state.image
+        model, image = self.state.model, self.state.model_image()
         methods, layers = checked_values(self.methods_list), checked_values(self.layers_list)
         if model is None or image is None or not methods or not layers:
             self.status.setText("Needs a model, an image, a method and a layer.")

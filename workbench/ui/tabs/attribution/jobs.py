@@ -23,6 +23,7 @@ class MapResult:
     prob: float = float("nan")  # p(target)
     method_title: str = ""
     seconds: float = 0.0  # how long the method ran (for time estimates)
+    clip_heat: np.ndarray | None = None  # a clip's whole map (T, H, W); heat shows one frame
 
 
 def _probabilities(model, x, logits):
@@ -47,7 +48,7 @@ def map_job(model, image, method, layer, target, params, ctx) -> MapResult:
     import time
 
     from workbench.core.attribution import attribute, get_method
-    from workbench.core.preprocess import model_input, to_image
+    from workbench.core.preprocess import model_input, shown_map, to_image
 
     if isinstance(image, str):
         from workbench.io.images import load_image
@@ -60,9 +61,10 @@ def map_job(model, image, method, layer, target, params, ctx) -> MapResult:
     seconds = time.perf_counter() - started
     chosen = result.targets[0]
     probs = _probabilities(model, x, result.logits)
-    return MapResult(result.numpy()[0], to_image(x), chosen, model.label(chosen), method,
+    heat = result.numpy()[0]
+    return MapResult(shown_map(heat), to_image(x), chosen, model.label(chosen), method,
                      result.layer, _top_scores(model, probs), float(probs[chosen]),
-                     get_method(method).title, seconds)
+                     get_method(method).title, seconds, heat if heat.ndim == 3 else None)
 
 
 def pair_job(model, images, method, layer, targets, params, ctx) -> list[MapResult]:
@@ -104,7 +106,7 @@ def grid_job(model, image, methods, layers, target, ctx):
     """Fill methods × layers; each finished cell arrives through ``ctx.partial``."""
     from workbench.core.attribution import FaithfulnessParams, attribute, faithfulness, get_method
     from workbench.core.jobs import JobContext
-    from workbench.core.preprocess import model_input
+    from workbench.core.preprocess import model_input, shown_map
     from workbench.errors import WorkbenchError
 
     x = model_input(model, image)
@@ -121,7 +123,7 @@ def grid_job(model, image, methods, layers, target, ctx):
                                targets=None if target is None else [target], ctx=quiet)
             score = faithfulness(model, x, result.maps[0], result.targets[0], params, quiet)
             chosen = result.targets[0]
-            ctx.partial(GridCell(row, column, result.numpy()[0], score.deletion_auc,
+            ctx.partial(GridCell(row, column, shown_map(result.numpy()[0]), score.deletion_auc,
                                  score.insertion_auc, "", chosen, model.label(chosen)))
         except WorkbenchError as exc:
             ctx.partial(GridCell(row, column, None, error=str(exc)))

@@ -94,7 +94,7 @@ class PairPage(QWidget):
         self.other.setCurrentIndex(min(index, self.other.count() - 1))
 
     def compute(self) -> None:
-        model, image = self.state.model, self.state.image
+        model, image = self.state.model, self.state.model_image()
         if model is None or image is None:
             self.status.setText("Needs a model and an image.")
             return
@@ -117,8 +117,8 @@ class PairPage(QWidget):
     def _show(self, results) -> None:
         self.results = results
         _method, _layer, _params, style, _target = self.settings()
-        names = [self.state.image_name, self.other.currentText()] if self.mode == IMAGES else \
-            [self.state.image_name] * 2
+        names = [self.state.input_name(), self.other.currentText()] if self.mode == IMAGES else \
+            [self.state.input_name()] * 2
         for view, result, name in zip(self.views, results, names, strict=True):
             view.set_image(result.input_image)
             view.set_style(style)

@@ -226,7 +226,7 @@ class AttributionPanel(TaskPanel):
 
     # ----------------------------------------------------------------- compute
     def refresh_now(self) -> None:
-        model, image = self.state.model, self.state.image
+        model, image = self.state.model, self.state.model_image()
         if model is None or image is None or not self.methods:
             return
         method = self.current_method()
@@ -270,7 +270,8 @@ class AttributionPanel(TaskPanel):
             return
         self.page.score_label.setText("scoring …")
         self.runner.submit(
-            partial(faithfulness_job, self.state.model, self.state.image, self.result.heat,
+            partial(faithfulness_job, self.state.model, self.state.model_image(),
+                    self.result.heat if self.result.clip_heat is None else self.result.clip_heat,
                     self.result.target),
             name="Faithfulness", key="faithfulness", on_finished=self.page.show_score,
             on_error=self.state.error)
@@ -325,7 +326,7 @@ class AttributionPanel(TaskPanel):
             return None
         record = provenance(self.state.model, self.methods[self.current_method()].title,
                             self.current_layer(), self.form.values(),
-                            image=self.state.image_name,
+                            image=self.state.input_name(),
                             display=vars(self.display.current_style()))
         return self.write_figure(path, panels, title, record)
 
@@ -357,7 +358,7 @@ class AttributionPanel(TaskPanel):
         params = ", ".join(f"{k}={v}" for k, v in self.form.values().items())
         style = self.display.current_style()
         return (f"{self.methods[result.method].title} of '{result.label}' (class {result.target})"
-                f" at {result.layer or 'the input'} on {self.state.image_name}; {model.caption()}"
+                f" at {result.layer or 'the input'} on {self.state.input_name()}; {model.caption()}"
                 + (f"; {params}" if params else "")
                 + f"; display {style.colormap}, {style.scaling}")
 

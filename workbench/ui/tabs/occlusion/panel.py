@@ -71,18 +71,15 @@ class OcclusionPanel(TaskPanel):
         self.request_refresh()
 
     def refresh_now(self) -> None:
-        model, image = self.state.model, self.state.image
+        model, image = self.state.model, self.state.model_image()
         if model is None or image is None:
-            return
-        if model.kind == "video":
-            self.target_label.setText("Occlusion works on image models.")
             return
         self.runner.submit(partial(base_job, model, image), name="Occlusion: unmasked input",
                            key="occlusion-base", on_finished=partial(self._on_base, model, image),
                            on_error=self.state.error)
 
     def _on_base(self, model, image, result) -> None:
-        if model is not self.state.model or image is not self.state.image:
+        if model is not self.state.model or image is not self.state.model_image():
             return
         from workbench.core.predict import ClassScore
 
@@ -96,7 +93,7 @@ class OcclusionPanel(TaskPanel):
 
     # ------------------------------------------------------------------- paint
     def predict_now(self, *_args) -> None:
-        model, image = self.state.model, self.state.image
+        model, image = self.state.model, self.state.model_image()
         if model is None or image is None or self.base is None:
             return
         self.runner.submit(
@@ -163,7 +160,7 @@ class OcclusionPanel(TaskPanel):
         from workbench.core.params import make
         from workbench.errors import WorkbenchError
 
-        model, image = self.state.model, self.state.image
+        model, image = self.state.model, self.state.model_image()
         if model is None or image is None:
             return
         try:
@@ -252,7 +249,7 @@ class OcclusionPanel(TaskPanel):
         values = self.sweep_form.values()
         record = provenance(self.state.model, "occlusion sweep", None,
                             {**values, "fill": self.sweep_fill.value()},
-                            image=self.state.image_name,
+                            image=self.state.input_name(),
                             target=self.state.model.label(self.sweep.target))
         return self.write_figure(path, self.figure_panels(), self.caption(), record)
 
@@ -284,7 +281,7 @@ class OcclusionPanel(TaskPanel):
             values = self.sweep_form.values()
             return (f"Occlusion sweep of '{model.label(self.sweep.target)}', window "
                     f"{values['window']}, stride {values['stride']}, fill "
-                    f"{self.sweep_fill.value()} on {self.state.image_name}; {model.caption()}")
+                    f"{self.sweep_fill.value()} on {self.state.input_name()}; {model.caption()}")
         hidden = float(self.canvas.mask.mean())
         return (f"Painted occlusion ({hidden:.0%} hidden, fill {self.fill.value()}) on "
-                f"{self.state.image_name}; {model.caption()}")
+                f"{self.state.input_name()}; {model.caption()}")

@@ -85,7 +85,7 @@ class PredictPanel(TaskPanel):
         self._headline_font()
 
     def refresh_now(self) -> None:
-        model, image = self.state.model, self.state.image
+        model, image = self.state.model, self.state.model_image()
         if model is None or image is None:
             self.headline.setText("–")
             self.detail.setText("Open an image" if image is None else "Loading the model …")
@@ -107,7 +107,7 @@ class PredictPanel(TaskPanel):
         best = prediction.best
         self.headline.setText(f"{best.label} · {best.prob:.1%}")
         self.chart.show_scores(prediction.top)
-        self.detail.setText(f"{self.state.image_name} · {model.caption()}")
+        self.detail.setText(f"{self.state.input_name()} · {model.caption()}")
 
     def _on_error(self, message: str) -> None:
         self.headline.setText("–")
@@ -118,5 +118,5 @@ class PredictPanel(TaskPanel):
         model = self.state.model
         if model is None or self.prediction is None:
             return ""
-        return (f"{self.state.image_name}: {model.name}, top-1 {self.prediction.best.label} "
+        return (f"{self.state.input_name()}: {model.name}, top-1 {self.prediction.best.label} "
                 f"({self.prediction.best.prob:.1%}); {model.source}")

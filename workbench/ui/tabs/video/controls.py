@@ -22,6 +22,8 @@ from workbench.ui.widgets.target_picker import ClassChooser
 
 AGGREGATIONS = (("mean over all frames", "mean"), ("sliding window", "window"),
                 ("moving average (EMA)", "ema"), ("majority vote", "vote"))
+WEIGHTINGS = (("one per channel for the clip", "clip"),
+              ("one per channel per time slice", "per-time"))
 RANGES = (("each frame its own", "frame"), ("one for the whole video", "video"))
 
 
@@ -42,6 +44,14 @@ def build_controls(panel) -> QWidget:
     panel.first.setToolTip("the first frame to analyse")
     panel.last = QSpinBox(minimum=0, maximum=0)
     panel.last.setToolTip("the last frame to analyse")
+    panel.clip_step = QSpinBox(minimum=1, maximum=1000, value=1, prefix="every ",
+                               suffix=" frames")
+    panel.clip_step.setToolTip("a clip takes every k-th frame of the video (default: the "
+                               "frame rate the model was trained at)")
+    panel.clip_stride = QSpinBox(minimum=1, maximum=100_000, value=16, prefix="every ",
+                                 suffix=" frames")
+    panel.clip_stride.setToolTip("a new clip starts every this many frames (less than a "
+                                 "clip's span: clips overlap)")
     panel.run_button = button("Run", "predict the sampled frames (batched on the worker)",
                               panel.run_predictions, "runVideo")
     panel.stop_button = button("Stop", "stop; the frames done so far stay", panel.stop)
@@ -49,11 +59,46 @@ def build_controls(panel) -> QWidget:
     analysis = QGroupBox("Frames")
     form = QFormLayout(analysis)
     form.addRow("Sample", panel.every)
+    panel.clip_about = _label("")
+    form.addRow(panel.clip_about)
+    form.addRow("Clip frames", panel.clip_step)
+    form.addRow("New clip", panel.clip_stride)
+    panel.frames_form = form
     form.addRow("Frames", row(panel.first, QLabel("to"), panel.last))
     form.addRow(row(panel.run_button, panel.stop_button))
     form.addRow(panel.status)
-    return stacked(video, analysis, _time_box(panel), _maps_box(panel), _export_box(panel),
-                   margins=True)
+    return stacked(video, analysis, _time_box(panel), _maps_box(panel),
+                   _moments_box(panel), _export_box(panel), margins=True)
+
+
+FILLS = (("the clip's mean frame", "mean"), ("the frame before, frozen", "freeze"),
+         ("grey", "grey"))
+
+
+def _moments_box(panel) -> QGroupBox:
+    """Temporal occlusion of the clip at the current position."""
+    panel.hide_window = QSpinBox(minimum=1, maximum=64, value=2, suffix=" frames")
+    panel.hide_window.setToolTip("how many frames in a row are hidden at a time")
+    panel.hide_fill = QComboBox()
+    for text, name in FILLS:
+        panel.hide_fill.addItem(text, name)
+    panel.hide_fill.setToolTip("what the hidden frames are replaced with")
+    panel.hide_frames = QSpinBox(minimum=2, maximum=256, value=16, suffix=" frames")
+    panel.hide_frames.setToolTip("image models: how many sampled frames, from the current "
+                                 "one, are averaged (a clip model takes its own clip)")
+    panel.hide_button = button("Hide frames", "slide a window of hidden frames over the clip "
+                               "at the current position: how much the class's probability "
+                               "drops, drawn on the timeline", panel.run_moments,
+                               "runVideoMoments")
+    panel.moments = _label("")
+    box = QGroupBox("Which moments matter")
+    form = QFormLayout(box)
+    form.addRow("Hide", panel.hide_window)
+    form.addRow("With", panel.hide_fill)
+    form.addRow("Average", panel.hide_frames)
+    form.addRow(panel.hide_button)
+    form.addRow(panel.moments)
+    return box
 
 
 def _time_box(panel) -> QGroupBox:
@@ -98,6 +143,13 @@ def _maps_box(panel) -> QGroupBox:
     panel.map_range.currentIndexChanged.connect(lambda _i: panel.show_map())
     panel.display = DisplayControls()
     panel.display.changed.connect(lambda _s: panel.show_map())
+    panel.method.currentIndexChanged.connect(panel.on_method)
+    panel.weighting = QComboBox()
+    for text, name in WEIGHTINGS:
+        panel.weighting.addItem(text, name)
+    panel.weighting.setToolTip("clip models: Grad-CAM's channel weights for the whole clip "
+                               "(as pytorch-grad-cam) or for each time slice (as SlowFast)")
+    panel.weighting.setEnabled(False)
     panel.map_target = ClassChooser()
     panel.map_target.setToolTip("the class the maps explain, when not each frame's own top-1")
     panel.each_top1 = QCheckBox("Each frame's top-1")
@@ -111,6 +163,7 @@ def _maps_box(panel) -> QGroupBox:
     form = QFormLayout(box)
     form.addRow("Method", panel.method)
     form.addRow("Layer", panel.layer)
+    form.addRow("Weights", panel.weighting)
     form.addRow("Class", panel.each_top1)
     form.addRow("", panel.map_target)
     form.addRow("Range", panel.map_range)

@@ -48,14 +48,15 @@ def display_job(path, index, model, ctx=None, quick: bool = False):
     index = reader.keyframe_before(int(index)) if quick else int(index)
     frame = reader.frame_uint8(index)
     seen = None
-    if model is not None and model.kind != "video":
+    if model is not None:
         import torch
 
-        from workbench.core.video.frames import frames_to_input
+        from workbench.core.preprocess import fit_to
 
         with torch.inference_mode():
-            pixels = frames_to_input(model, frame[None])
-        seen = pixels[0].permute(1, 2, 0).cpu().numpy()
+            pixels = fit_to(torch.from_numpy(frame[None]).permute(0, 3, 1, 2).float() / 255,
+                            model.input_size)
+        seen = pixels[0].permute(1, 2, 0).numpy()
     return int(index), frame, seen, reader.time_of(int(index))
 
 
@@ -69,6 +70,29 @@ def maps_job(model, path, indices, method, layer, target, params, ctx):
     from workbench.core.video import frame_maps
 
     return frame_maps(model, path, indices, method, layer, target, params, ctx=ctx)
+
+
+def clip_predictions_job(model, path, spec, start, stop, ctx):
+    from workbench.core.video.clip_runs import clip_predictions
+
+    return clip_predictions(model, path, spec, start, stop, ctx=ctx)
+
+
+def clip_maps_job(model, path, spec, start, stop, method, layer, target, params, ctx):
+    from workbench.core.video.clip_runs import clip_maps
+
+    return clip_maps(model, path, spec, method, layer, target, params, start, stop, ctx=ctx)
+
+
+def moments_job(model, path, indices, window, fill, target, ctx):
+    """Temporal occlusion of the frames ``indices`` (a clip, or frames averaged)."""
+    from workbench.core.video.clips import read_clip
+    from workbench.core.video.temporal_occlusion import temporal_occlusion
+    from workbench.io.video import VideoReader
+
+    with VideoReader(path, cache_mb=16) as reader:
+        clip = read_clip(reader, indices)
+    return temporal_occlusion(model, clip, target, window, 1, fill, ctx=ctx)
 
 
 def frame_job(path, index, ctx):

@@ -1,6 +1,7 @@
-"""The Video tab: play a video, classify every sampled frame with the image model and
-combine the frames over time (mean, sliding window, moving average, vote), follow the
-classes on a timeline, play a per-frame map with the video, and export it all."""
+"""The Video tab: play a video, classify every sampled frame with an image model — or
+sliding clips with a clip model — and combine them over time (mean, sliding window,
+moving average, vote), follow the classes on a timeline, play per-frame or
+spatiotemporal maps with the video, and export it all."""
 
 from __future__ import annotations
 
@@ -9,12 +10,21 @@ from functools import partial
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QTabWidget, QVBoxLayout, QWidget
 
 from workbench.ui.tabs.base import TaskPanel
 from workbench.ui.tabs.video.controls import build_controls
 from workbench.ui.tabs.video.exports import VideoExports
-from workbench.ui.tabs.video.jobs import maps_job, nearest_row, open_job, predictions_job
+from workbench.ui.tabs.video.jobs import (
+    clip_maps_job,
+    clip_predictions_job,
+    maps_job,
+    nearest_row,
+    open_job,
+    predictions_job,
+)
+from workbench.ui.tabs.video.live_page import LivePage
+from workbench.ui.tabs.video.moments import VideoMoments
 from workbench.ui.tabs.video.player import Player
 from workbench.ui.tabs.video.timeline import Timeline
 from workbench.ui.widgets.forms import split
@@ -26,7 +36,7 @@ KEYS = (("Space", "toggle"), ("Left", "back"), ("Right", "on"), ("Home", "home")
         ("End", "end"))
 
 
-class VideoPanel(VideoExports, TaskPanel):
+class VideoPanel(VideoMoments, VideoExports, TaskPanel):
     title = "Video"
 
     def __init__(self, state, runner, io_runner=None, parent=None):
@@ -39,6 +49,9 @@ class VideoPanel(VideoExports, TaskPanel):
         self.maps = None  # FrameMaps
         self.map_limits: tuple[float, float] | None = None  # the maps' range so far
         self.followed: list[int] = []  # classes the user added to the timeline
+        self.moments_result = None  # TemporalOcclusionResult of the clip shown
+        self._moment_indices = np.zeros(0, np.int64)
+        self._drop_entry = None
         self._handle = None
         self.player = Player(state, self.io_runner)
         self.player.frame_shown.connect(self._on_frame)
@@ -47,7 +60,20 @@ class VideoPanel(VideoExports, TaskPanel):
         self.legend = Legend("Classes")
         views = split(True, self.player, split(False, self.timeline, self.legend,
                                                stretch=(4, 1)), stretch=(3, 2))
-        self.lay_out(views, build_controls(self))
+        file_page = QWidget()
+        self.lay_out(views, build_controls(self), host=file_page)
+        self.live = LivePage(runner)
+        self.live.frozen.connect(self._frozen)
+        state.model_changed.connect(self.live.set_model)
+        self.modes = QTabWidget()
+        self.modes.setObjectName("videoModes")
+        self.modes.addTab(file_page, "Video file")
+        self.modes.addTab(self.live, "Live")
+        self.modes.setTabToolTip(1, "a camera, or a video file played live: the newest frame "
+                                    "is predicted, stale frames are dropped")
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.modes)
         self.add_shortcuts(run=self.run_button, stop=self.stop_button,
                            export=self.timeline_button)
         self._keys()
@@ -73,8 +99,41 @@ class VideoPanel(VideoExports, TaskPanel):
     def choose_layer(self, name: str) -> None:
         self.layer.choose(name)
 
+    def is_clip_model(self) -> bool:
+        model = self.state.model
+        return model is not None and model.kind == "video"
+
+    def _show_clip_rows(self) -> None:
+        """Clip models take clips (frames × step, a new one every stride frames); image
+        models take sampled frames."""
+        clips, form = self.is_clip_model(), self.frames_form
+        form.setRowVisible(self.every, not clips)
+        for widget in (self.clip_about, self.clip_step, self.clip_stride):
+            form.setRowVisible(widget, clips)
+        if not clips:
+            self.run_button.setToolTip("predict the sampled frames (batched on the worker)")
+            return
+        from workbench.core.video.clips import default_step
+
+        model = self.state.model
+        step = default_step(model, self.info.fps) if self.info else 1
+        self.clip_step.setValue(step)
+        self.clip_stride.setValue(model.num_frames * step)
+        rate = model.extras.get("frame_rate")
+        self.clip_about.setText(f"{model.name} is a clip model: {model.num_frames} frames a "
+                                "clip" + (f", trained at {rate:g} fps" if rate else ""))
+        self.run_button.setToolTip("predict every clip (batched on the worker)")
+
+    def clip_spec(self):
+        from workbench.core.video.clips import ClipSpec
+
+        return ClipSpec(self.state.model.num_frames, self.clip_step.value(),
+                        self.clip_stride.value())
+
     def _on_model(self, model) -> None:
         self.predictions = self.maps = None
+        self._clear_moments()
+        self._show_clip_rows()
         self.layer.set_model(model)
         self.followed = []
         if model is not None:
@@ -85,9 +144,11 @@ class VideoPanel(VideoExports, TaskPanel):
 
             for name in METHOD_ORDER:
                 self.method.addItem(METHODS[name].title, name)
+        self.on_method()
         self._draw_predictions()
         if self.path is not None:
             self.player.seek_index(self.player.index)
+        self._demo_if_ready()
 
     def _on_video(self, path) -> None:
         if path is None:
@@ -101,6 +162,7 @@ class VideoPanel(VideoExports, TaskPanel):
 
         self.path, self.info = path, info
         self.predictions = self.maps = None
+        self._clear_moments()
         self.timeline.plot_probabilities(np.zeros(0), np.zeros((0, 1)), [], [])
         self.legend.set_entries([])
         rate = f"{info.fps:.2f} fps" + (" (variable)" if info.variable_fps else "")
@@ -116,7 +178,10 @@ class VideoPanel(VideoExports, TaskPanel):
         self.first.setValue(0)
         self.last.setValue(info.frame_count - 1)
         self.status.setText("Press Run to predict the sampled frames.")
+        self._show_clip_rows()
+        self.live.set_video_path(path)
         self.player.set_video(path, info)
+        self._demo_if_ready()
 
     def refresh_now(self) -> None:
         """Nothing is computed on show: playing and Run do the work."""
@@ -141,13 +206,26 @@ class VideoPanel(VideoExports, TaskPanel):
             self.state.error(str(exc))
             return None
 
-    def run_predictions(self) -> None:
+    def _job_for_predictions(self):
+        """``(job, name, what)`` for Run: per-frame predictions, or clips for a clip model."""
         model, indices = self.state.model, self._frames_to_run()
         if indices is None:
+            return None
+        if self.is_clip_model():
+            return (partial(clip_predictions_job, model, self.path, self.clip_spec(),
+                            self.first.value(), self.last.value() + 1),
+                    "Clip predictions", "clips")
+        return (partial(predictions_job, model, self.path, indices), "Per-frame predictions",
+                f"{len(indices)} frames")
+
+    def run_predictions(self) -> None:
+        planned = self._job_for_predictions()
+        if planned is None:
             return
-        self.status.setText(f"predicting {len(indices)} frames …")
+        job, name, what = planned
+        self.status.setText(f"predicting {what} …")
         self._handle = self.runner.submit(
-            partial(predictions_job, model, self.path, indices), name="Per-frame predictions",
+            job, name=name,
             key="video-predictions", on_partial=self._queue, on_finished=self._done,
             on_cancelled=lambda: self.status.setText(self._progress_text("stopped")),
             on_error=self.state.error)
@@ -172,7 +250,8 @@ class VideoPanel(VideoExports, TaskPanel):
         if result is None:
             return word
         cached = f" ({result.from_cache} from the cache)" if result.from_cache else ""
-        return f"{word}: {result.done} of {len(result.indices)} frames{cached}"
+        unit = "clips" if hasattr(result, "starts") else "frames"
+        return f"{word}: {result.done} of {len(result.indices)} {unit}{cached}"
 
     def on_aggregation(self, *_args) -> None:
         name = self.aggregation.currentData()
@@ -206,7 +285,7 @@ class VideoPanel(VideoExports, TaskPanel):
         shown = order + [c for c in self.followed if c not in order]
         entries = self.timeline.plot_probabilities(result.times, result.probs, shown,
                                                    model.labels)
-        self.legend.set_entries(entries)
+        self.legend.set_entries(entries + ([self._drop_entry] if self._drop_entry else []))
         rows = "<br>".join(f"{model.label(i)} · {self.video_probs[i]:.1%}" for i in order)
         self.video_top.setText(f"<b>The video</b> ({self.aggregation.currentText()}):<br>"
                                f"{rows}")
@@ -228,7 +307,9 @@ class VideoPanel(VideoExports, TaskPanel):
         done = np.flatnonzero(result.complete)
         row = nearest_row(result.indices[done], index)
         raw, calm = result.probs[done[row]], self.smoothed[row]
-        self.now.setText(f"<b>Frame {result.indices[done[row]]}</b>: "
+        where = (f"Clip from frame {result.starts[done[row]]}" if hasattr(result, "starts")
+                 else f"Frame {result.indices[done[row]]}")
+        self.now.setText(f"<b>{where}</b>: "
                          f"{model.label(int(raw.argmax()))} {raw.max():.1%} · smoothed: "
                          f"{model.label(int(calm.argmax()))} {calm.max():.1%}")
 
@@ -237,12 +318,20 @@ class VideoPanel(VideoExports, TaskPanel):
         model, indices = self.state.model, self._frames_to_run()
         if indices is None or not self.method.count():
             return
-        self.status.setText(f"maps of {len(indices)} frames …")
+        method, layer = self.method.currentData(), self.layer.layer()
+        target = None if self.each_top1.isChecked() else self.map_target.index_value()
+        if self.is_clip_model():
+            job = partial(clip_maps_job, model, self.path, self.clip_spec(), self.first.value(),
+                          self.last.value() + 1, method, layer, target,
+                          {"weighting": self.weighting.currentData()}
+                          if self._method_weights() else None)
+            name, what = "Clip maps", "the clips"
+        else:
+            job = partial(maps_job, model, self.path, indices, method, layer, target, None)
+            name, what = "Per-frame maps", f"{len(indices)} frames"
+        self.status.setText(f"maps of {what} …")
         self._handle = self.runner.submit(
-            partial(maps_job, model, self.path, indices, self.method.currentData(),
-                    self.layer.layer(), None if self.each_top1.isChecked()
-                    else self.map_target.index_value(), None),
-            name="Per-frame maps", key="video-maps", on_partial=self._maps_arrived,
+            job, name=name, key="video-maps", on_partial=self._maps_arrived,
             on_finished=self._maps_arrived, on_error=self.state.error)
 
     def _maps_arrived(self, maps) -> None:
@@ -262,7 +351,20 @@ class VideoPanel(VideoExports, TaskPanel):
         one_range = self.map_range.currentData() == "video"  # intensity compares over time
         view.set_map(maps.maps[row], units="attribution value",
                      limits=self.map_limits if one_range else None)
-        view.set_title(f"{self.method.currentText()} · frame {maps.indices[row]}")
+        weighting = maps.extras.get("weighting_text")
+        view.set_title(f"{self.method.currentText()} · frame {maps.indices[row]}"
+                       + (f" · {weighting}" if weighting else ""))
+
+    def _method_weights(self) -> bool:
+        """The chosen method has channel weights that can be taken per clip or per time."""
+        from workbench.core.attribution import METHODS
+
+        name = self.method.currentData()
+        params = METHODS[name].params_cls if name in METHODS else None
+        return params is not None and "weighting" in getattr(params, "__dataclass_fields__", {})
+
+    def on_method(self, *_args) -> None:
+        self.weighting.setEnabled(self.is_clip_model() and self._method_weights())
 
     # ----------------------------------------------------------------- frame
     def frame_to_inputs(self) -> None:
@@ -277,8 +379,30 @@ class VideoPanel(VideoExports, TaskPanel):
                                   image, f"{name} · frame {index}"),
                               on_error=self.state.error)
 
+    def _frozen(self, image, name: str) -> None:
+        """A live frame frozen into the Inputs dock, for every other tab."""
+        dock = getattr(self.window(), "inputs", None)
+        if dock is not None:
+            dock.add_array(image, name, select=True)
+
     def ask_path(self, title: str, default: str, pattern: str) -> str:
         return QFileDialog.getSaveFileName(self, title, default, pattern)[0]
+
+    def demo_when_ready(self, model_prefix: str, video_name: str) -> None:
+        """Run :meth:`demo` once the video ``video_name`` is open and a model named
+        ``model_prefix…`` has loaded (the Samples menu's lessons: both arrive in their own
+        time)."""
+        self._demo_for = (model_prefix, video_name)
+        self._demo_if_ready()
+
+    def _demo_if_ready(self) -> None:
+        model, wanted = self.state.model, getattr(self, "_demo_for", None)
+        if wanted is None or model is None or self.info is None:
+            return
+        prefix, video_name = wanted
+        if model.name.startswith(prefix) and self.path.rsplit("/", 1)[-1] == video_name:
+            self._demo_for = None
+            QTimer.singleShot(0, self.demo)
 
     def demo(self) -> None:
         """For screenshots and lessons: predict the sampled frames, then map them."""

@@ -36,6 +36,7 @@ class Timeline(pg.PlotWidget):
         self.addItem(self.cursor)
         self.curves: list = []
         self.strip: list = []
+        self.drops = None  # the temporal-occlusion curve
         self.entries: list[tuple[int, str, str, None]] = []
         self._data = None
         self.scene().sigMouseClicked.connect(self._clicked)
@@ -71,6 +72,20 @@ class Timeline(pg.PlotWidget):
             self.setXRange(float(times[0]), float(times[-1]) + 1e-6, padding=0.01)
         self._redraw_strip()
         return self.entries
+
+    def plot_drops(self, times, drops, label: str) -> tuple | None:
+        """A dashed curve of how much ``label``'s probability drops when the frames around
+        each time are hidden (``None`` times: remove it).  Returns its legend entry."""
+        if self.drops is not None:
+            self.removeItem(self.drops)
+            self.drops = None
+        if times is None:
+            return None
+        colour = current_theme().colors["foreground"]
+        pen = pg.mkPen(colour, width=2, style=pg.QtCore.Qt.PenStyle.DashLine)
+        self.drops = self.plot(times, drops, pen=pen, symbol="o", symbolSize=5,
+                               symbolBrush=colour, symbolPen=None, connect="finite")
+        return (-1, f"drop when hidden: {label}", colour, None)
 
     def _redraw_strip(self, *_args) -> None:
         for item in self.strip:
