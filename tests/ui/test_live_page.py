@@ -16,7 +16,8 @@ from tests.io.video_corpus import index_of, make_video, pattern
 from workbench.core.models.registry import wrap_model
 from workbench.io.video import VideoReader
 from workbench.ui.tabs.video import live_page
-from workbench.ui.tabs.video.live_page import LivePage, rgb_array
+from workbench.ui.tabs.video.camera import rgb_array
+from workbench.ui.tabs.video.live_page import LivePage
 from workbench.worker import Runner
 
 TIMEOUT = 20_000

@@ -33,6 +33,21 @@ class Prediction:
         return self.top[0]
 
 
+def top_scores(model, probs: torch.Tensor, k: int = 5) -> list[ClassScore]:
+    """The ``k`` most probable classes of one input's probabilities ``(C,)``, best first."""
+    values, indices = probs.topk(min(max(1, k), probs.numel()))
+    return [ClassScore(int(i), model.label(int(i)), float(v))
+            for v, i in zip(values.tolist(), indices.tolist(), strict=True)]
+
+
+def logits_to_prediction(model, logits: torch.Tensor, topk: int = 5) -> Prediction:
+    """One input's logits ``(1, C)`` → :class:`Prediction` (NaN outputs are an error)."""
+    if not torch.isfinite(logits).all():
+        raise InputError(f"model {model.name} produced NaN or infinite outputs")
+    probs = torch.softmax(logits[0].float(), dim=0)
+    return Prediction(probs=probs.cpu().numpy(), top=top_scores(model, probs, topk))
+
+
 def predict_pixels(
     model, pixels: torch.Tensor, topk: int = 5, ctx: JobContext | None = None
 ) -> Prediction:
@@ -42,16 +57,7 @@ def predict_pixels(
         raise InputError("the input contains NaN or infinite pixel values")
     ctx.check()
     with torch.inference_mode():
-        logits = model.module(pixels)
-        if not torch.isfinite(logits).all():
-            raise InputError(f"model {model.name} produced NaN or infinite outputs")
-        probs = torch.softmax(logits[0].float(), dim=0)
-        values, indices = probs.topk(min(max(1, topk), probs.numel()))
-    top = [
-        ClassScore(int(i), model.label(int(i)), float(v))
-        for v, i in zip(values.tolist(), indices.tolist(), strict=True)
-    ]
-    return Prediction(probs=probs.cpu().numpy(), top=top)
+        return logits_to_prediction(model, model.module(pixels), topk)
 
 
 def predict_image(model, image: np.ndarray, topk: int = 5, ctx: JobContext | None = None):

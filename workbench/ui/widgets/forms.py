@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QPushButton,
     QSplitter,
@@ -79,3 +81,17 @@ def row(*widgets) -> QHBoxLayout:
     for item in widgets:
         layout.addWidget(*(item if isinstance(item, tuple) else (item,)))
     return layout
+
+
+def form_box(title: str, *rows) -> QGroupBox:
+    """A titled group of form rows: each row is ``(label, widget or layout)`` or a lone
+    widget / layout spanning the row."""
+    box = QGroupBox(title)
+    form = QFormLayout(box)
+    for item in rows:
+        if isinstance(item, tuple):
+            form.addRow(*item)
+        else:
+            form.addRow(item)
+    box.form = form
+    return box

@@ -28,11 +28,9 @@ class AttackView:
 
 
 def _scores(model, probs, k=3):
-    from workbench.core.predict import ClassScore
+    from workbench.core.predict import top_scores
 
-    values, indices = probs.topk(min(k, probs.numel()))
-    return [ClassScore(int(i), model.label(int(i)), float(v))
-            for v, i in zip(values.tolist(), indices.tolist(), strict=True)]
+    return top_scores(model, probs, k)
 
 
 def _goal_met(pred: int, true_class: int, target: int | None) -> bool:

@@ -36,11 +36,9 @@ def _probabilities(model, x, logits):
 
 
 def _top_scores(model, probs, k=5):
-    from workbench.core.predict import ClassScore
+    from workbench.core.predict import top_scores
 
-    values, indices = probs.topk(min(k, probs.numel()))
-    return [ClassScore(int(i), model.label(int(i)), float(v))
-            for v, i in zip(values.tolist(), indices.tolist(), strict=True)]
+    return top_scores(model, probs, k)
 
 
 def map_job(model, image, method, layer, target, params, ctx) -> MapResult:

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.ui.widgets.display_controls import DisplayControls
-from workbench.ui.widgets.forms import button, row, stacked
+from workbench.ui.widgets.forms import button, form_box, row, stacked
 from workbench.ui.widgets.layer_combo import LayerCombo
 from workbench.ui.widgets.target_picker import ClassChooser
 
@@ -44,8 +44,7 @@ def build_controls(panel) -> QWidget:
     panel.first.setToolTip("the first frame to analyse")
     panel.last = QSpinBox(minimum=0, maximum=0)
     panel.last.setToolTip("the last frame to analyse")
-    panel.clip_step = QSpinBox(minimum=1, maximum=1000, value=1, prefix="every ",
-                               suffix=" frames")
+    panel.clip_step = QSpinBox(minimum=1, maximum=1000, value=1)
     panel.clip_step.setToolTip("a clip takes every k-th frame of the video (default: the "
                                "frame rate the model was trained at)")
     panel.clip_stride = QSpinBox(minimum=1, maximum=100_000, value=16, prefix="every ",
@@ -61,7 +60,7 @@ def build_controls(panel) -> QWidget:
     form.addRow("Sample", panel.every)
     panel.clip_about = _label("")
     form.addRow(panel.clip_about)
-    form.addRow("Clip frames", panel.clip_step)
+    form.addRow("Frame step", panel.clip_step)
     form.addRow("New clip", panel.clip_stride)
     panel.frames_form = form
     form.addRow("Frames", row(panel.first, QLabel("to"), panel.last))
@@ -91,14 +90,9 @@ def _moments_box(panel) -> QGroupBox:
                                "drops, drawn on the timeline", panel.run_moments,
                                "runVideoMoments")
     panel.moments = _label("")
-    box = QGroupBox("Which moments matter")
-    form = QFormLayout(box)
-    form.addRow("Hide", panel.hide_window)
-    form.addRow("With", panel.hide_fill)
-    form.addRow("Average", panel.hide_frames)
-    form.addRow(panel.hide_button)
-    form.addRow(panel.moments)
-    return box
+    return form_box("Which moments matter", ("Hide", panel.hide_window),
+                    ("With", panel.hide_fill), ("Average", panel.hide_frames),
+                    panel.hide_button, panel.moments)
 
 
 def _time_box(panel) -> QGroupBox:
@@ -119,16 +113,10 @@ def _time_box(panel) -> QGroupBox:
     panel.video_top = _label("")
     panel.formula = _label("")
     panel.now = _label("")
-    box = QGroupBox("Over time")
-    form = QFormLayout(box)
-    form.addRow("Combine", panel.aggregation)
-    form.addRow("Window", panel.window_size)
-    form.addRow("α", panel.alpha)
-    form.addRow("Follow", row((panel.extra_class, 1), add))
-    form.addRow(panel.video_top)
-    form.addRow(panel.formula)
-    form.addRow(panel.now)
-    return box
+    return form_box("Over time", ("Combine", panel.aggregation),
+                    ("Window", panel.window_size), ("α", panel.alpha),
+                    ("Follow", row((panel.extra_class, 1), add)), panel.video_top,
+                    panel.formula, panel.now)
 
 
 def _maps_box(panel) -> QGroupBox:
@@ -164,6 +152,7 @@ def _maps_box(panel) -> QGroupBox:
     form.addRow("Method", panel.method)
     form.addRow("Layer", panel.layer)
     form.addRow("Weights", panel.weighting)
+    panel.maps_form = form
     form.addRow("Class", panel.each_top1)
     form.addRow("", panel.map_target)
     form.addRow("Range", panel.map_range)

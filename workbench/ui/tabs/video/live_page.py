@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -33,6 +31,8 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.io.live import FileFrameSource, LatestFrame, LiveScheduler, Recorder, stats_text
+from workbench.ui.tabs.video.camera import CAMERA_FPS, CameraSource, camera_devices
+from workbench.ui.tabs.video.live_jobs import LiveInput, LiveResult, live_job
 from workbench.ui.theme import style_all_plots, theme_signals
 from workbench.ui.widgets.charts import TopKChart
 from workbench.ui.widgets.control_column import ControlColumn
@@ -44,136 +44,9 @@ LIVE_KEY = "live"
 POLL_MS = 10  # how often the GUI thread looks for a new frame
 STATS_EVERY_S = 0.25
 TOPK = 5
-CAMERA_FPS = 30.0  # a camera that does not say its rate
 VIDEO_FILTER = "Videos (*.mp4 *.mov *.mkv *.avi *.webm *.m4v *.gif);;All files (*)"
 
 
-# ------------------------------------------------------------------------ job
-@dataclass
-class LiveResult:
-    """What one live job returns: the top classes and the map (or ``None``)."""
-
-    top: list  # ClassScore, best first
-    heat: np.ndarray | None
-    layer: str | None = None
-
-
-def live_job(model, frame, clip, cam: bool, topk: int, ctx) -> LiveResult:
-    """Top-``topk`` classes of ``model`` on a uint8 ``frame`` (a clip model: on ``clip``,
-    its frames), with the Grad-CAM of the top class when ``cam`` (one forward pass serves
-    both)."""
-    import torch
-
-    ctx.check()
-    if clip is not None:
-        from workbench.core.video.clips import clips_to_input
-
-        x = clips_to_input(model, np.stack(clip)[None])
-    else:
-        from workbench.core.video.frames import frames_to_input
-
-        x = frames_to_input(model, frame[None])
-    heat = layer = None
-    if cam:
-        from workbench.core.attribution import attribute
-
-        result = attribute(model, x, "gradcam", ctx=ctx)
-        logits, layer = result.logits, result.layer
-        maps = result.numpy()[0]
-        heat = maps[-1] if maps.ndim == 3 else maps  # a clip: the map of its newest frame
-    else:
-        with torch.inference_mode():
-            logits = model.module(x)
-    return LiveResult(_top(model, logits, topk), heat, layer)
-
-
-def _top(model, logits, k: int) -> list:
-    import torch
-
-    from workbench.core.predict import ClassScore
-    from workbench.errors import InputError
-
-    if not torch.isfinite(logits).all():
-        raise InputError(f"model {model.name} produced NaN or infinite outputs")
-    probs = torch.softmax(logits[0].float(), dim=0)
-    values, indices = probs.topk(min(k, probs.numel()))
-    return [ClassScore(int(i), model.label(int(i)), float(v))
-            for v, i in zip(values.tolist(), indices.tolist(), strict=True)]
-
-
-@dataclass
-class LiveInput:
-    """What one job runs on: the frame shown, and for a clip model its clip."""
-
-    frame: np.ndarray
-    clip: list | None = None
-
-
-# -------------------------------------------------------------------- camera
-def camera_devices() -> tuple[list, str]:
-    """The cameras Qt Multimedia lists, and why there are none (``""`` when it could look)."""
-    try:
-        from PySide6.QtMultimedia import QMediaDevices
-    except ImportError as exc:
-        return [], f"Qt Multimedia is not available here ({exc})"
-    try:
-        return list(QMediaDevices.videoInputs()), ""
-    except Exception as exc:  # noqa: BLE001 - a broken backend means "no camera"
-        return [], f"the cameras could not be listed ({exc})"
-
-
-def rgb_array(image: QImage) -> np.ndarray:
-    """Any ``QImage`` → ``(H, W, 3)`` uint8 RGB (its own copy)."""
-    rgb = image.convertToFormat(QImage.Format.Format_RGB888)
-    h, w, line = rgb.height(), rgb.width(), rgb.bytesPerLine()
-    raw = np.frombuffer(rgb.constBits(), dtype=np.uint8, count=h * line)
-    return raw.reshape(h, line)[:, : 3 * w].reshape(h, w, 3).copy()
-
-
-class CameraSource(QObject):
-    """A Qt Multimedia camera delivering its frames (uint8 RGB) to a :class:`LatestFrame`;
-    the same ``start`` / ``stop`` / ``running`` / ``fps`` / ``error`` as a file source."""
-
-    def __init__(self, device, sink: LatestFrame, parent=None):
-        from PySide6.QtMultimedia import QCamera, QMediaCaptureSession, QVideoSink
-
-        super().__init__(parent)
-        self.device, self.frames, self.error = device, sink, None
-        self.camera = QCamera(device, self)
-        self.session = QMediaCaptureSession(self)
-        self.video_sink = QVideoSink(self)
-        self.session.setCamera(self.camera)
-        self.session.setVideoSink(self.video_sink)
-        self.video_sink.videoFrameChanged.connect(self._on_frame)
-        self.camera.errorOccurred.connect(self._on_error)
-
-    def start(self) -> CameraSource:
-        self.camera.start()
-        return self
-
-    def stop(self, _timeout: float = 1.0) -> bool:
-        self.camera.stop()
-        return True
-
-    @property
-    def running(self) -> bool:
-        return self.camera.isActive()
-
-    @property
-    def fps(self) -> float:
-        rate = self.camera.cameraFormat().maxFrameRate()
-        return float(rate) if rate and rate > 0 else CAMERA_FPS
-
-    def _on_frame(self, frame) -> None:
-        image = frame.toImage()
-        if not image.isNull():
-            self.frames.put(rgb_array(image), time.monotonic())
-
-    def _on_error(self, _error, text: str) -> None:
-        self.error = text or "the camera failed"
-
-
-# ---------------------------------------------------------------------- page
 class LivePage(QWidget):
     """Live predictions on a camera or a file played live.
 

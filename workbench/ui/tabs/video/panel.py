@@ -107,6 +107,7 @@ class VideoPanel(VideoMoments, VideoExports, TaskPanel):
         """Clip models take clips (frames × step, a new one every stride frames); image
         models take sampled frames."""
         clips, form = self.is_clip_model(), self.frames_form
+        self.on_method()
         form.setRowVisible(self.every, not clips)
         for widget in (self.clip_about, self.clip_step, self.clip_stride):
             form.setRowVisible(widget, clips)
@@ -364,6 +365,8 @@ class VideoPanel(VideoMoments, VideoExports, TaskPanel):
         return params is not None and "weighting" in getattr(params, "__dataclass_fields__", {})
 
     def on_method(self, *_args) -> None:
+        """The channel weighting is a choice for clip models' CAMs only."""
+        self.maps_form.setRowVisible(self.weighting, self.is_clip_model())
         self.weighting.setEnabled(self.is_clip_model() and self._method_weights())
 
     # ----------------------------------------------------------------- frame
