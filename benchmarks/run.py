@@ -29,6 +29,7 @@ SUITES = (
     ("video", "benchmarks.bench_video", False),
     ("live", "benchmarks.bench_live", True),
     ("clips", "benchmarks.bench_clips", False),
+    ("inspect", "benchmarks.bench_inspect", False),
     ("responsiveness", "benchmarks.bench_responsiveness", True),
     ("soak", "benchmarks.bench_soak", True),
 )

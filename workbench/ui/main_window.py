@@ -20,6 +20,7 @@ from workbench.ui.tabs.adversarial.panel import AdversarialPanel
 from workbench.ui.tabs.attribution.panel import AttributionPanel
 from workbench.ui.tabs.embeddings.panel import EmbeddingsPanel
 from workbench.ui.tabs.featviz.panel import FeatureVizPanel
+from workbench.ui.tabs.inspector.panel import InspectorPanel
 from workbench.ui.tabs.occlusion.panel import OcclusionPanel
 from workbench.ui.tabs.predict.panel import PredictPanel
 from workbench.ui.tabs.video.panel import VideoPanel
@@ -72,8 +73,10 @@ class MainWindow(QMainWindow):
                        FeatureVizPanel(self.state, self.runner),
                        EmbeddingsPanel(self.state, self.runner),
                        AdversarialPanel(self.state, self.runner),
+                       InspectorPanel(self.state, self.runner),
                        VideoPanel(self.state, self.runner, self.io_runner)]
         self.panel("Adversarial").embeddings = self.panel("Embeddings")
+        self.panel("Inspector").open_channel.connect(self._open_channel)
         self.clip_source = ClipSource(self.state, self.io_runner, self)
         player = self.panel("Video").player
         player.frame_shown.connect(
@@ -283,6 +286,13 @@ class MainWindow(QMainWindow):
 
         self.io_runner.submit(digits_samples_job, name="Loading digits", on_finished=add,
                               on_error=self.state.error)
+
+    def _open_channel(self, layer: str, channel: int) -> None:
+        """A channel clicked in the Inspector's activation grid opens in Feature
+        visualization."""
+        featviz = self.panel("Feature visualization")
+        self.tabs.setCurrentWidget(featviz)
+        featviz.show_channel(layer, channel)
 
     def _layer_from_dock(self, name: str) -> None:
         """A layer clicked in the Model dock goes to the tab in front, if it picks layers."""

@@ -34,6 +34,7 @@ MESSAGE_SECONDS = 12
 ERROR_SECONDS = 60
 ERROR_READ_SECONDS = 3
 LOG_LIMIT = 500
+IDLE_MS = 300  # how long no job must run before the status says Ready
 
 
 class JobStatus(QWidget):
@@ -65,6 +66,9 @@ class JobStatus(QWidget):
         status_bar.addWidget(self.message, 1)
         status_bar.addPermanentWidget(self)
         self._clear = QTimer(self, singleShot=True, timeout=self._clear_message)
+        # "Ready" waits a moment: a stream of short jobs (Live, a slider) does not flicker
+        self._idle = QTimer(self, singleShot=True, interval=IDLE_MS,
+                            timeout=lambda: self._set_running(None))
         self.messages: list[tuple[float, str, bool]] = []
         self.showing_error = False
         theme_signals.changed.connect(self._on_theme)
@@ -137,6 +141,7 @@ class JobStatus(QWidget):
         return dialog
 
     def _on_started(self, runner, job_id: int) -> None:
+        self._idle.stop()
         job = runner.running_job()
         self._set_running(job.name if job is not None else "Working")
 
@@ -148,7 +153,11 @@ class JobStatus(QWidget):
     def _refresh(self, *_args) -> None:
         running = [r.running_job() for r in self._runners]
         running = [job for job in running if job is not None]
-        self._set_running(running[0].name if running else None)
+        if running:
+            self._idle.stop()
+            self._set_running(running[0].name)
+        else:
+            self._idle.start()
 
     def _set_running(self, name: str | None) -> None:
         busy = name is not None

@@ -10,7 +10,8 @@ from workbench.core.models.loaded import LayerInfo, PixelModel
 _SKIP_FOR_CAM = ("Pool", "Dropout", "Identity", "Flatten")
 
 
-def _first_tensor(output):
+def first_tensor(output):
+    """A module's output (or inputs) as one tensor: itself, or the first of a tuple."""
     if isinstance(output, torch.Tensor):
         return output
     if isinstance(output, (tuple, list)) and output and isinstance(output[0], torch.Tensor):
@@ -31,7 +32,7 @@ def _record_shapes(model: PixelModel, modules, x: torch.Tensor):
 
     def make_hook(name):
         def hook(_module, _inputs, output):
-            tensor = _first_tensor(output)
+            tensor = first_tensor(output)
             if tensor is not None:
                 shapes[name] = tuple(tensor.shape)
                 order.append(name)
@@ -59,8 +60,8 @@ def _probe_shapes(model: PixelModel, modules, input_shape, device) -> dict:
     wider = (*input_shape[:-1], input_shape[-1] + max(32, input_shape[-1] // 4))
     shapes: dict = {}
     handles = [mod.register_forward_hook(
-        lambda _m, _i, out, n=name: shapes.__setitem__(n, tuple(_first_tensor(out).shape))
-        if _first_tensor(out) is not None else None) for name, mod in modules]
+        lambda _m, _i, out, n=name: shapes.__setitem__(n, tuple(first_tensor(out).shape))
+        if first_tensor(out) is not None else None) for name, mod in modules]
     try:
         with torch.inference_mode():
             model(torch.zeros(wider, device=device))
@@ -153,7 +154,7 @@ def _last_token_layer_with_gradient(model, names, input_shape, device) -> str | 
 
     def make_hook(name):
         def hook(_module, _inputs, output):
-            tensor = _first_tensor(output)
+            tensor = first_tensor(output)
             if tensor is not None and tensor.requires_grad:
                 outputs[name] = tensor
                 tensor.register_hook(

@@ -79,7 +79,8 @@ def build(name: str, pretrained: bool, download: bool, ctx: JobContext | None = 
                     f"'{name}:random' for random weights"
                 )
             _download(weights.url, path, ctx)
-        net = models.get_model(name, weights=None, num_classes=len(weights.meta["categories"]))
+        net = models.get_model(name, weights=None, num_classes=len(weights.meta["categories"]),
+                               **size_options(name, weights))
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
             net.load_state_dict(state)
@@ -89,7 +90,8 @@ def build(name: str, pretrained: bool, download: bool, ctx: JobContext | None = 
             ) from exc
         source = f"torchvision {name}, weights {weights}"
     else:
-        net = models.get_model(name, weights=None, num_classes=len(weights.meta["categories"]))
+        net = models.get_model(name, weights=None, num_classes=len(weights.meta["categories"]),
+                               **size_options(name, weights))
         source = f"torchvision {name}, random weights"
     transforms = weights.transforms()
     crop = transforms.crop_size
@@ -98,6 +100,15 @@ def build(name: str, pretrained: bool, download: bool, ctx: JobContext | None = 
     if entry and entry.kind == "video":
         prep.update(clip_metadata(weights))
     return net, prep, list(weights.meta["categories"]), source
+
+
+def size_options(name: str, weights) -> dict:
+    """Builder options that make the network take its weights' input size: a vision
+    transformer's position embedding is built for one size (``vit_h_14``'s default weights
+    are at 518 px, its builder's default 224)."""
+    if not name.startswith("vit_"):
+        return {}
+    return {"image_size": int(weights.transforms().crop_size[0])}
 
 
 def clip_metadata(weights) -> dict:

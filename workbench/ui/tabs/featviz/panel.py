@@ -140,6 +140,11 @@ class FeatureVizPanel(TaskPanel):
         self.class_box.setEnabled(kind.startswith("class"))
         self.layer.setEnabled(not kind.startswith("class"))
 
+    def show_channel(self, layer: str, channel: int) -> None:
+        """Set up the visualization of ``channel`` of ``layer`` (from another tab)."""
+        self.choose_layer(layer)
+        self._on_channel_clicked(channel)
+
     def _on_channel_clicked(self, index: int) -> None:
         self.kind.setCurrentText("channel")
         self.channel.setValue(index)
