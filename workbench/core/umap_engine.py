@@ -99,6 +99,30 @@ class _EpochStream:
         pass
 
 
+def release_tqdm_lock() -> None:
+    """Give back tqdm's process-wide lock after a cancel raised inside its bar.
+
+    ``tqdm.refresh`` acquires the lock, writes to the bar's file and releases it with no
+    ``try`` / ``finally``, so :class:`_EpochStream` raising :class:`Cancelled` leaves the
+    lock held by this thread; every later tqdm bar created on another thread (even a
+    disabled one, e.g. ``torch.fx``'s) would then wait forever.  At this point no tqdm
+    call of ours is running, so whatever this thread still holds is the leak.
+    """
+    from tqdm import tqdm
+
+    for lock in tqdm.get_lock().locks:
+        while _held_here(lock):
+            lock.release()
+
+
+def _held_here(lock) -> bool:
+    semlock = getattr(lock, "_semlock", None)  # a multiprocessing RLock
+    if semlock is not None:
+        return bool(semlock._is_mine())
+    owned = getattr(lock, "_is_owned", None)  # a threading RLock
+    return bool(owned()) if owned is not None else False
+
+
 def fit(data: np.ndarray, options: dict, report=None):
     """``(coords (N, 2) float32, fitted UMAP)`` for ``data`` ``(N, D)``.
 
@@ -121,7 +145,11 @@ def fit(data: np.ndarray, options: dict, report=None):
         random_state=seed if seed >= 0 else None, n_jobs=1 if seed >= 0 else -1,
         tqdm_kwds=progress if report is not None else quiet,
     )
-    coords = model.fit_transform(data)
+    try:
+        coords = model.fit_transform(data)
+    except Cancelled:
+        release_tqdm_lock()
+        raise
     model.tqdm_kwds = quiet  # transform later must not report to this fit's job
     return np.asarray(coords, np.float32), model
 

@@ -68,6 +68,29 @@ def test_cancel(method):
             {"n_epochs": 400} if method == "umap" else {}), ctx=ctx)
 
 
+def test_a_cancelled_umap_gives_back_tqdms_lock():
+    """tqdm's refresh has no try/finally: a cancel raised inside the bar used to leave its
+    process-wide lock held, and any later tqdm bar on another thread (torch.fx's, in the
+    Inspector) waited forever."""
+    import threading
+
+    from tqdm import tqdm
+
+    test_cancel("umap")
+    free = []
+
+    def try_locks():
+        for lock in tqdm.get_lock().locks:
+            free.append(lock.acquire(timeout=2))
+            if free[-1]:
+                lock.release()
+
+    other = threading.Thread(target=try_locks)
+    other.start()
+    other.join()
+    assert free and all(free)
+
+
 def test_pca_matches_the_svd():
     features, _ = clusters(dim=6)
     projection = project(features, "pca")
