@@ -5,13 +5,15 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QImage, QKeySequence
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox, QTabWidget
 
 from workbench import __version__
+from workbench.ui import menus
 from workbench.ui.clip_source import ClipSource
 from workbench.ui.gc_guard import collector
 from workbench.ui.inputs_dock import InputsDock
+from workbench.ui.menus import build_menus
 from workbench.ui.model_dock import ModelDock
 from workbench.ui.settings import open_settings, read_bool, read_list
 from workbench.ui.state import AppState
@@ -31,8 +33,6 @@ DEFAULT_MODEL = "efficientnet_lite0"
 EXPORT_SCALE = 2.0
 SHUTDOWN_TIMEOUT_S = 1.5
 LAYOUT_VERSION = 2  # docks both on the left; a layout saved by an older version is not restored
-
-LESSON_MODEL = "motion_3d"
 
 
 def digits_samples_job(ctx):
@@ -93,7 +93,7 @@ class MainWindow(QMainWindow):
         self.state.model_changed.connect(self._freeze_after_model)
         self._closed = False
         self._presenting, self._docks_shown = False, [True, True]
-        self._build_menus()
+        build_menus(self)
         self._persist = restore  # read the last session's settings, and save this one's
         self._restore(restore)
         self._startup_files = list(files or [])
@@ -185,70 +185,6 @@ class MainWindow(QMainWindow):
         s.setValue("inputs", self.inputs.file_paths())
         s.sync()
 
-    # -------------------------------------------------------------------- menus
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        self._action(file_menu, "&Open images…", self.open_images, QKeySequence.StandardKey.Open)
-        self._action(file_menu, "Open &folder…", self.open_folder, "Ctrl+Shift+O")
-        self.samples_menu = file_menu.addMenu("&Samples")
-        self._fill_samples_menu()
-        file_menu.addSeparator()
-        self._action(file_menu, "&Export current view…", self.export_dialog, "Ctrl+E")
-        self.caption_action = self._action(file_menu, "&Caption in exported figures",
-                                           self._set_figure_captions, checkable=True)
-        self.caption_action.setChecked(True)
-        file_menu.addSeparator()
-        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-        edit = self.menuBar().addMenu("&Edit")
-        self._action(edit, "&Paste image", self.inputs.paste)
-        view = self.menuBar().addMenu("&View")
-        self.dark_action = self._action(view, "&Dark theme", self._apply_theme, checkable=True)
-        self.presentation_action = self._action(
-            view, "&Presentation mode (large fonts, docks hidden)", self._apply_theme,
-            "F11", checkable=True)
-        view.addSeparator()
-        view.addAction(self.inputs.toggleViewAction())
-        view.addAction(self.model_dock.toggleViewAction())
-        help_menu = self.menuBar().addMenu("&Help")
-        self._action(help_menu, "&About Workbench", self.about)
-
-    def _action(self, menu, text, slot, shortcut=None, checkable=False) -> QAction:
-        action = QAction(text, self)
-        action.setCheckable(checkable)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(lambda *_: slot())
-        menu.addAction(action)
-        return action
-
-    def _fill_samples_menu(self) -> None:
-        from workbench.io.samples import SAMPLES
-
-        group = QActionGroup(self)
-        for sample in SAMPLES:
-            action = self.samples_menu.addAction(f"{sample.name} — {sample.description}")
-            action.triggered.connect(
-                lambda *_, s=sample: self.inputs.add_paths([s.path()], select=True)
-            )
-            group.addAction(action)
-        self.samples_menu.addSeparator()
-        from workbench.io.samples import VIDEO_SAMPLES
-
-        for clip in VIDEO_SAMPLES:
-            action = self.samples_menu.addAction(f"▶ {clip.name} — {clip.description}")
-            action.triggered.connect(
-                lambda *_, s=clip: self.inputs.add_paths([s.path()], select=True))
-        lesson = self.samples_menu.addAction(
-            f"▶ Motion lesson — a digit moving right, down, left, up (with {LESSON_MODEL})")
-        lesson.setToolTip("opens the clip, loads the 3D CNN and runs the Video tab; pick "
-                          "motion_frame, motion_early, motion_late or motion_lstm in the "
-                          "Model dock to compare")
-        lesson.triggered.connect(lambda *_: self.open_motion_lesson())
-        self.samples_menu.addSeparator()
-        self.samples_menu.addAction("Digits (scikit-learn, for digits_lenet)").triggered.connect(
-            self.open_digit_samples
-        )
-
     # ------------------------------------------------------------------ actions
     def open_images(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(
@@ -277,7 +213,7 @@ class MainWindow(QMainWindow):
                                                                              select=True),
                               on_error=self.state.error)
         if model or not self.state.model_spec.startswith("motion_"):
-            self.model_dock.load(model or LESSON_MODEL)
+            self.model_dock.load(model or menus.LESSON_MODEL)
 
     def open_digit_samples(self) -> None:
         def add(samples):
