@@ -73,6 +73,8 @@ def test_argv_defaults_to_the_gui():
     assert normalize_argv([]) == ["gui"]
     assert normalize_argv(["a.png"]) == ["gui", "a.png"]
     assert normalize_argv(["predict", "a.png"]) == ["predict", "a.png"]
+    assert normalize_argv(["--session", "s.wbsession"]) == ["gui", "--session", "s.wbsession"]
+    assert normalize_argv(["--version"]) == ["--version"]
 
 
 def test_screenshot_of_the_real_window(tmp_path):

@@ -25,7 +25,10 @@ __all__ = ["OneLineParser", "add_model_options", "build_parser", "load_cli_model
            "normalize_argv", "parse_params"]
 
 FAMILIES = ("gui", "models", "attribution", "occlusion", "featviz", "adversarial", "embedding",
-            "video", "video_occlusion", "inspect")
+            "video", "video_occlusion", "inspect", "report")
+
+
+GUI_OPTIONS = ("--session", "--model", "--tab")  # `workbench --session F` means `workbench gui …`
 
 
 def family_modules():
@@ -58,6 +61,8 @@ def normalize_argv(argv: list[str]) -> list[str]:
     if not argv:
         return ["gui"]
     first = argv[0]
+    if first in GUI_OPTIONS or first.split("=")[0] in GUI_OPTIONS:
+        return ["gui", *argv]
     if first in commands() or first.startswith("-"):
         return argv
     return ["gui", *argv]

@@ -12,6 +12,7 @@ def add_parsers(sub, add_model_options) -> None:
     gui.add_argument("files", nargs="*", help="images or folders to open")
     gui.add_argument("--model", help="model to load (default: the last one, or efficientnet_lite0)")
     gui.add_argument("--tab", help="tab to show first")
+    gui.add_argument("--session", help="a .wbsession file to open (File → Save session)")
     shot = sub.add_parser("screenshot", help="save the main window as PNG, offscreen")
     shot.add_argument("out", help="PNG file to write")
     shot.add_argument("files", nargs="*", help="images or folders to open")
@@ -39,7 +40,7 @@ def cmd_screenshot(args) -> int:
 def cmd_gui(args) -> int:
     from workbench.ui.app import run_gui
 
-    return run_gui(files=args.files, model=args.model, tab=args.tab)
+    return run_gui(files=args.files, model=args.model, tab=args.tab, session=args.session)
 
 
 COMMANDS = {"gui": cmd_gui, "screenshot": cmd_screenshot}

@@ -82,13 +82,14 @@ def check_display() -> None:
         )
 
 
-def run_gui(files=None, model: str | None = None, tab: str | None = None) -> int:
+def run_gui(files=None, model: str | None = None, tab: str | None = None,
+            session: str | None = None) -> int:
     """Open the main window and run the event loop; returns the exit code."""
     check_display()
     app = make_application()
     from workbench.ui.main_window import MainWindow
 
-    window = MainWindow(files=files, model=model)
+    window = MainWindow(files=files, model=model, session=session)
     install_error_hooks(window.state.error)
     select_tab(window, tab)
     window.show()

@@ -98,8 +98,10 @@ class InputsDock(QDockWidget):
         layout.addWidget(self.list)
         layout.addLayout(buttons)
         self.setWidget(body)
-        QShortcut(QKeySequence.StandardKey.Paste, self.list, activated=self.paste)
-        QShortcut(QKeySequence.StandardKey.Delete, self.list, activated=self.remove_selected)
+        QShortcut(QKeySequence.StandardKey.Paste, self.list, activated=self.paste,
+                  whatsThis="Paste an image")
+        QShortcut(QKeySequence.StandardKey.Delete, self.list, activated=self.remove_selected,
+                  whatsThis="Remove the selected inputs")
 
     # ---------------------------------------------------------------- adding
     def add_paths(self, paths, select: bool = False) -> None:

@@ -50,7 +50,8 @@ class MainWindow(QMainWindow):
     so that opening a folder never waits behind a long model job.
     """
 
-    def __init__(self, files=None, model: str | None = None, restore: bool = True):
+    def __init__(self, files=None, model: str | None = None, restore: bool = True,
+                 session: str | None = None):
         super().__init__()
         collector().acquire(self._jobs_running)  # before any worker thread starts
         self.setWindowTitle(f"Workbench {__version__}")
@@ -106,6 +107,7 @@ class MainWindow(QMainWindow):
         self._startup_model = model or (
             self.settings.value("model", DEFAULT_MODEL) if restore else DEFAULT_MODEL
         )
+        self._session_file = session  # a .wbsession to open (workbench/ui/sessions.py)
         QTimer.singleShot(0, self._start)
 
     # ------------------------------------------------------------------ startup
@@ -126,6 +128,7 @@ class MainWindow(QMainWindow):
     def _start(self) -> None:
         if self._closed:
             return
+        self.sessions.start()  # crash check, autosave, a session's inputs and model
         from workbench.core import umap_process
 
         umap_process.enable()  # UMAP's numba must not hold this window's interpreter lock
@@ -327,6 +330,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event):  # noqa: N802 - Qt override
         if not self._closed:
             self._closed = True
+            self.sessions.close()  # the last autosave; the crash marker goes
             started = time.monotonic()
             if self._persist:  # a throwaway window (screenshot, benchmark) leaves them alone
                 self._save()

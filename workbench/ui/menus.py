@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 
+from workbench.ui import sessions, shortcuts
+from workbench.ui.lessons import menu as lessons_menu
+
 LESSON_MODEL = "motion_3d"
 
 
@@ -23,9 +26,11 @@ def build_menus(window) -> None:
     fill_samples_menu(window)
     file_menu.addSeparator()
     add_action(window, file_menu, "&Export current view…", window.export_dialog, "Ctrl+E")
+    add_action(window, file_menu, "&Report…", lambda: open_report(window), "Ctrl+Shift+R")
     window.caption_action = add_action(window, file_menu, "&Caption in exported figures",
                                        window._set_figure_captions, checkable=True)
     window.caption_action.setChecked(True)
+    sessions.install(window)  # Save session / Open session / Recent sessions
     window.quit_separator = file_menu.addSeparator()
     add_action(window, file_menu, "&Quit", window.close, QKeySequence.StandardKey.Quit)
     edit = window.menuBar().addMenu("&Edit")
@@ -40,9 +45,18 @@ def build_menus(window) -> None:
     view.addSeparator()
     view.addAction(window.inputs.toggleViewAction())
     view.addAction(window.model_dock.toggleViewAction())
+    lessons_menu.install(window)  # the Lessons menu and the Lesson dock
     help_menu = window.menuBar().addMenu("&Help")
     window.help_menu = help_menu
+    shortcuts.install(window)  # the Go menu, View → Freeze, Help → Shortcuts
     add_action(window, help_menu, "&About Workbench", window.about)
+
+
+def open_report(window) -> None:
+    """File → Report… (the dialog's module imports the report core only when asked)."""
+    from workbench.ui.report_dialog import open_report_dialog
+
+    open_report_dialog(window)
 
 
 def add_action(window, menu, text, slot, shortcut=None, checkable=False) -> QAction:

@@ -38,13 +38,20 @@ class AppState(QObject):
 
     def set_image(self, image: np.ndarray | None, name: str = "", path: str = "") -> None:
         self.image, self.image_name, self.image_path = image, name, path
-        self.image_changed.emit(image)
+        self._tell_image()
 
     def set_clip(self, clip: np.ndarray | None, name: str = "") -> None:
         """The clip at the video's current position (for a clip model); every tab that
         shows the current input refreshes."""
         self.clip, self.clip_name = clip, name
-        self.image_changed.emit(self.image)
+        self._tell_image()
+
+    def _tell_image(self) -> None:
+        """``image_changed`` — once results thaw when they are frozen (View → Freeze)."""
+        from workbench.ui.freeze import freeze
+
+        if not freeze.hold(("image", id(self)), self._tell_image):
+            self.image_changed.emit(self.image)
 
     def uses_clip(self) -> bool:
         return (self.clip is not None and self.video_path is not None

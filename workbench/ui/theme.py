@@ -3,8 +3,13 @@
 :func:`apply_theme` sets Qt's palette and font and then tells everything that draws its
 own text — pyqtgraph axes, text items and legends, the colour bar, the charts — through
 :data:`theme_signals`; those widgets read :func:`current_theme` when they draw, so a
-theme holds after any number of switches, on screen and in exports.  No widget sets
-colours through a style sheet (a style sheet freezes the palette it was polished with).
+theme holds after any number of switches, on screen and in exports.
+
+Presentation mode draws everything :attr:`Theme.scale` times larger: the fonts, and every
+line width, marker and swatch drawn with :func:`pen_width`, :func:`marker_size` and
+:func:`font_px`; a switch rescales what is already drawn (:mod:`workbench.ui.scaling`).
+No widget sets colours through a style sheet (a style sheet freezes the palette it was
+polished with).
 """
 
 from __future__ import annotations
@@ -13,11 +18,12 @@ from dataclasses import dataclass
 
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPalette
 from PySide6.QtWidgets import QApplication
 
 NORMAL_POINT_SIZE = 10
 PRESENTATION_POINT_SIZE = 16
+LEGEND_SAMPLE_PX = 20  # pyqtgraph's ItemSample
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,24 @@ class Theme:
     def point_size(self) -> int:
         return PRESENTATION_POINT_SIZE if self.presentation else NORMAL_POINT_SIZE
 
+    @property
+    def scale(self) -> float:
+        """How much larger everything is drawn: fonts, line widths, markers, swatches
+        (16 / 10 in presentation mode, 1 otherwise)."""
+        return self.point_size / NORMAL_POINT_SIZE
+
+    def pen_width(self, base: float = 1.0) -> float:
+        """A line width (curves, bar outlines, cursors) given at the normal size."""
+        return round(base * self.scale, 3)
+
+    def marker_size(self, base: float) -> float:
+        """A scatter point's or a symbol's diameter in pixels, given at the normal size."""
+        return round(base * self.scale, 3)
+
+    def font_px(self, base: float) -> int:
+        """A length in pixels tied to text (a swatch, a tick), given at the normal size."""
+        return max(1, round(base * self.scale))
+
 
 class _ThemeSignals(QObject):
     changed = Signal(object)  # Theme
@@ -44,6 +68,22 @@ _current = Theme()
 
 def current_theme() -> Theme:
     return _current
+
+
+def pen_width(base: float = 1.0) -> float:
+    """:meth:`Theme.pen_width` of the current theme: draw every line with it, so that
+    presentation mode thickens it (and a theme change rescales it, :mod:`scaling`)."""
+    return _current.pen_width(base)
+
+
+def marker_size(base: float) -> float:
+    """:meth:`Theme.marker_size` of the current theme."""
+    return _current.marker_size(base)
+
+
+def font_px(base: float) -> int:
+    """:meth:`Theme.font_px` of the current theme."""
+    return _current.font_px(base)
 
 
 def _dark_palette() -> QPalette:
@@ -101,6 +141,12 @@ def message_colors(dark: bool) -> dict:
 def apply_theme(app: QApplication, dark: bool, presentation: bool) -> Theme:
     """Set palette and font for the whole application and tell every themed widget."""
     global _current
+    theme = Theme(dark, presentation)
+    if theme.scale != _current.scale:  # what is drawn already, drawn at the old scale
+        from workbench.ui.scaling import rescale_drawn
+
+        rescale_drawn(theme.scale / _current.scale)
+    _current = theme  # before the font: widgets read the new theme when it reaches them
     app.setStyle("Fusion")
     app.setPalette(_dark_palette() if dark else _light_palette(app))
     font = QFont(app.font())
@@ -109,7 +155,6 @@ def apply_theme(app: QApplication, dark: bool, presentation: bool) -> Theme:
     colors = plot_colors(dark)
     pg.setConfigOption("background", colors["background"])
     pg.setConfigOption("foreground", colors["foreground"])
-    _current = Theme(dark, presentation)
     theme_signals.changed.emit(_current)
     return _current
 
@@ -125,20 +170,33 @@ def style_plot(widget, theme: Theme | None = None) -> None:
     font = QApplication.font()
     for name in ("left", "bottom", "right", "top"):
         axis = plot_item.getAxis(name)
-        axis.setPen(colors["foreground"])
+        axis.setPen(pg.mkPen(colors["foreground"], width=theme.pen_width(1)))
         axis.setTextPen(colors["foreground"])
+        axis.setStyle(tickLength=-theme.font_px(5))
         axis.setTickFont(font)
         axis.label.setFont(font)
         if axis.labelText:
             axis.setLabel(axis.labelText, units=axis.labelUnits, color=colors["foreground"])
+            if name in ("bottom", "top"):  # pyqtgraph lets a large label overhang the edge
+                axis.setHeight(int(QFontMetrics(font).height() * 1.2
+                                   + axis.label.boundingRect().height()))
     legend = plot_item.legend
     if legend is not None:
         legend.setLabelTextColor(colors["foreground"])
         legend.setLabelTextSize(f"{font.pointSizeF():g}pt")
         legend.setBrush(pg.mkBrush(colors["background"]))
         legend.setPen(pg.mkPen(colors["grid"]))
-        for _sample, label in legend.items:
+        for sample, label in legend.items:
             label.setText(label.text, color=colors["foreground"], size=f"{font.pointSizeF():g}pt")
+            scale_sample(sample, theme.scale)
+
+
+def scale_sample(sample, scale: float) -> None:
+    """A legend's swatch (pyqtgraph draws it in a fixed 20 × 20 box) at ``scale``."""
+    side = round(LEGEND_SAMPLE_PX * scale)
+    sample.setScale(scale)
+    sample.setFixedWidth(side)
+    sample.setFixedHeight(side)
 
 
 def style_all_plots(root) -> None:

@@ -23,8 +23,19 @@ def timeline_series(model, result, classes=None) -> dict:
 
 def write_timeline(path, model, info, result, summary=None, cursor=None, dark=False,
                    classes=None) -> str:
+    from workbench.io.figure import metadata_of, save_figure
+
+    figure, title, text, record = timeline_figure(model, info, result, summary, cursor, dark,
+                                                  classes)
+    save_figure(path, figure, metadata_of(title, text, record))
+    return str(path)
+
+
+def timeline_figure(model, info, result, summary=None, cursor=None, dark=False, classes=None):
+    """The timeline as ``(figure uint8, title, caption, provenance record)`` (also drawn in
+    reports)."""
     from workbench.core.provenance import caption, provenance
-    from workbench.io.figure import FigurePanel, metadata_of, render_figure, save_figure
+    from workbench.io.figure import FigurePanel, render_figure
     from workbench.io.video_write import render_timeline
 
     series = timeline_series(model, result, classes)
@@ -40,9 +51,8 @@ def write_timeline(path, model, info, result, summary=None, cursor=None, dark=Fa
     record = provenance(model, f"{what.lower()} prediction", None, counts, video=info.path,
                         **({"aggregation": summary["aggregation"]} if summary else {}))
     text = caption(record)
-    save_figure(path, render_figure([FigurePanel(picture, legend=legend)], title, text,
-                                    dark=dark), metadata_of(title, text, record))
-    return str(path)
+    return (render_figure([FigurePanel(picture, legend=legend)], title, text, dark=dark), title,
+            text, record)
 
 
 def write_annotated(path, video, model, result, smoothed, maps=None, ctx=None,

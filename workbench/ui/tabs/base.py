@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFileDialog, QSplitter, QVBoxLayout, QWidget
 
+from workbench.ui.freeze import freeze
 from workbench.ui.theme import style_all_plots, theme_signals
 from workbench.ui.widgets.control_column import ControlColumn
 
@@ -30,9 +31,12 @@ class TaskPanel(QWidget):
         self._column: ControlColumn | None = None
         self.caption_in_figures = True  # the window's File menu switches it
         theme_signals.changed.connect(self._on_theme)
+        freeze.changed.connect(self._on_freeze)
 
     def request_refresh(self, *_args) -> None:
-        if self.isVisible():
+        """Recompute now if shown, else when shown; while results are frozen (View →
+        Freeze results) only remember that they are out of date."""
+        if self.isVisible() and not freeze.frozen:
             self._dirty = False
             self.refresh_now()
         else:
@@ -40,9 +44,14 @@ class TaskPanel(QWidget):
 
     def showEvent(self, event):  # noqa: N802 - Qt override
         super().showEvent(event)
-        if self._dirty:
+        if self._dirty and not freeze.frozen:
             self._dirty = False
             QTimer.singleShot(0, self.refresh_now)
+
+    def _on_freeze(self, frozen: bool) -> None:
+        if not frozen and self._dirty and self.isVisible():
+            self._dirty = False
+            self.refresh_now()
 
     def refresh_now(self) -> None:
         raise NotImplementedError
@@ -78,10 +87,12 @@ class TaskPanel(QWidget):
     def add_shortcuts(self, run=None, stop=None, export=None) -> None:
         """Ctrl+Return runs, Esc stops, Ctrl+Shift+E exports the figure — in this tab only;
         the buttons' tooltips name the keys."""
-        for keys, button in ((RUN_KEYS, run), (STOP_KEYS, stop), (EXPORT_KEYS, export)):
+        for keys, button, what in ((RUN_KEYS, run, "Run"), (STOP_KEYS, stop, "Stop"),
+                                   (EXPORT_KEYS, export, "Export")):
             if button is None:
                 continue
             shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setWhatsThis(what)  # what Help → Shortcuts lists
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(button.click)
             tip = button.toolTip()

@@ -13,7 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import QApplication
 
-from workbench.ui.theme import current_theme, style_plot, theme_signals
+from workbench.ui.theme import current_theme, pen_width, style_plot, theme_signals
 
 NEUTRAL_DELTA = 0.0005  # changes below 0.05 % are "no change", not a red −0.0 %
 LABEL_LIMIT = 28
@@ -155,7 +155,7 @@ class DeltaChart(_BarChart):
         now = np.array([r["prob"] for r in rows]) * 100
         before = np.array([r["base"] for r in rows]) * 100
         ghost = pg.BarGraphItem(x0=0, y=ys, height=0.8, width=before, brush=None,
-                                pen=pg.mkPen(colors["outline"], width=1,
+                                pen=pg.mkPen(colors["outline"], width=pen_width(1),
                                              style=pg.QtCore.Qt.PenStyle.DashLine))
         bars = pg.BarGraphItem(x0=0, y=ys, height=0.6, width=now,
                                brushes=[colors["bar_top"]] + [colors["bar"]] * (len(rows) - 1))

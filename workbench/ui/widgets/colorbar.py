@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from workbench.io.colormaps import lookup_table
 from workbench.io.overlay import ColorScale
+from workbench.ui.theme import font_px, pen_width
 
 BAR_WIDTH_EM = 0.9
 TICK_PX = 4
@@ -71,6 +72,9 @@ class ColorBar(QWidget):
         return [] if self.compact or self.scale is None else self.scale.title_lines
 
     # ------------------------------------------------------------------ size
+    def _tick(self) -> int:
+        return font_px(TICK_PX)
+
     def _bar_width(self) -> int:
         return max(8, int(QFontMetrics(self.font()).height() * BAR_WIDTH_EM))
 
@@ -78,11 +82,11 @@ class ColorBar(QWidget):
         metrics = QFontMetrics(self.font())
         lines = len(self._lines())
         if self.horizontal:
-            height = self._bar_width() + TICK_PX + (1 + lines) * metrics.height() + GAP_PX
+            height = self._bar_width() + self._tick() + (1 + lines) * metrics.height() + GAP_PX
             return QSize(8 * metrics.height(), height)
         labels = max((metrics.horizontalAdvance(text) for _, text in self.ticks()), default=0)
         title = lines * metrics.height() + (GAP_PX if lines else 0)
-        width = self._bar_width() + TICK_PX + GAP_PX + labels + GAP_PX + title
+        width = self._bar_width() + self._tick() + GAP_PX + labels + GAP_PX + title
         return QSize(width, 6 * metrics.height())
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
@@ -97,7 +101,7 @@ class ColorBar(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         metrics = QFontMetrics(self.font())
-        painter.setPen(QPen(self.palette().color(self.foregroundRole()), 1))
+        painter.setPen(QPen(self.palette().color(self.foregroundRole()), pen_width(1)))
         if self.horizontal:
             self._paint_flat(painter, metrics)
         else:
@@ -110,8 +114,8 @@ class ColorBar(QWidget):
         self._draw_bar(painter, bar)
         for position, text in self.ticks():
             y = bar.bottom() - position * bar.height()
-            painter.drawLine(int(bar.right()), int(y), int(bar.right() + TICK_PX), int(y))
-            painter.drawText(QRectF(bar.right() + TICK_PX + GAP_PX, y - half, 1000,
+            painter.drawLine(int(bar.right()), int(y), int(bar.right() + self._tick()), int(y))
+            painter.drawText(QRectF(bar.right() + self._tick() + GAP_PX, y - half, 1000,
                                     metrics.height()),
                              Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
         lines = self._lines()
@@ -136,10 +140,10 @@ class ColorBar(QWidget):
         self._draw_bar(painter, bar)
         for position, text in self.ticks():
             x = bar.left() + position * bar.width()
-            painter.drawLine(int(x), int(bar.bottom()), int(x), int(bar.bottom() + TICK_PX))
-            painter.drawText(QRectF(x - 500, bar.bottom() + TICK_PX, 1000, metrics.height()),
+            painter.drawLine(int(x), int(bar.bottom()), int(x), int(bar.bottom() + self._tick()))
+            painter.drawText(QRectF(x - 500, bar.bottom() + self._tick(), 1000, metrics.height()),
                              Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, text)
-        top = bar.bottom() + TICK_PX + metrics.height()
+        top = bar.bottom() + self._tick() + metrics.height()
         for number, line in enumerate(self._lines()):
             text = metrics.elidedText(line, Qt.TextElideMode.ElideMiddle, self.width() - 4)
             painter.drawText(QRectF(0, top + number * metrics.height(), self.width(),

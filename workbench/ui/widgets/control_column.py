@@ -27,6 +27,10 @@ class ControlColumn(QScrollArea):
             self.fit()
         return super().eventFilter(watched, event)
 
+    def showEvent(self, event):  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self._later()  # fonts may have changed while this page was hidden
+
     def _later(self, *_args) -> None:
         QTimer.singleShot(0, self, self.fit)  # once the widgets have their new font
 

@@ -5,9 +5,10 @@ its full name.  Exports draw the same entries (``workbench.io.figure``)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtGui import QColor, QFontMetrics, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.io.palette import palette_note
+from workbench.ui.theme import theme_signals
 
 INDEX_ROLE = Qt.ItemDataRole.UserRole
 
@@ -61,12 +63,18 @@ class Legend(QWidget):
         layout.addWidget(self.list, 1)
         layout.addWidget(self.note)
         self.entries: list[tuple[int, str, str, int | None]] = []
+        self._note: str | None = None
         self.set_entries([])
+        theme_signals.changed.connect(self._on_theme)
+
+    def _on_theme(self, _theme) -> None:
+        """Swatches as tall as the theme's text (presentation mode enlarges them)."""
+        self.set_entries(self.entries, self._note)
 
     def set_entries(self, entries, note: str | None = None) -> None:
-        self.entries = list(entries)
+        self.entries, self._note = list(entries), note
         self.list.clear()
-        side = max(10, self.fontMetrics().height() - 4)
+        side = max(10, round(0.75 * QFontMetrics(QApplication.font()).height()))  # as text
         self.list.setIconSize(QSize(side, side))
         for index, name, color, count in self.entries:
             text = f"{name} ({count})" if count is not None else str(name)

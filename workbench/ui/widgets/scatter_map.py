@@ -13,7 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
 
 from workbench.io.palette import UNKNOWN, categorical
-from workbench.ui.theme import current_theme, style_plot, theme_signals
+from workbench.ui.theme import current_theme, marker_size, pen_width, style_plot, theme_signals
 
 CONTINUOUS_BINS = 16
 POINT_SIZE = 5
@@ -43,12 +43,14 @@ class ScatterMap(pg.PlotWidget):
         self.groups: list[pg.ScatterPlotItem] = []
         self.members: list[np.ndarray] = []  # the point indices drawn by each group
         self.entries: list[tuple[int, str, str, int]] = []  # for the Legend beside the map
-        self.highlight = pg.ScatterPlotItem(size=14, pen=pg.mkPen("#ff2020", width=2),
+        self.highlight = pg.ScatterPlotItem(size=marker_size(14),
+                                            pen=pg.mkPen("#ff2020", width=pen_width(2)),
                                             brush=None)
         self.highlight.setZValue(20)
-        self.marks = pg.ScatterPlotItem(size=18, symbol="star", pen=pg.mkPen("k"))
+        self.marks = pg.ScatterPlotItem(size=marker_size(18), symbol="star",
+                                        pen=pg.mkPen("k", width=pen_width(1)))
         self.marks.setZValue(30)
-        self.lasso_line = pg.PlotCurveItem(pen=pg.mkPen("#ff8000", width=2))
+        self.lasso_line = pg.PlotCurveItem(pen=pg.mkPen("#ff8000", width=pen_width(2)))
         self.arrows: list = []
         for item in (self.highlight, self.marks, self.lasso_line):
             self.addItem(item)
@@ -63,7 +65,7 @@ class ScatterMap(pg.PlotWidget):
         if item is None or item.vb is None:  # closed, not yet deleted
             return
         style_plot(self)
-        self.marks.setPen(pg.mkPen(current_theme().colors["foreground"]))
+        self.marks.setPen(pg.mkPen(current_theme().colors["foreground"], width=pen_width(1)))
 
     # -------------------------------------------------------------- content
     def set_points(self, coords: np.ndarray, groups: np.ndarray, names: list[str],
@@ -83,7 +85,8 @@ class ScatterMap(pg.PlotWidget):
                 continue
             color = colors[index] if index >= 0 else UNKNOWN
             item = pg.ScatterPlotItem(self.coords[member, 0], self.coords[member, 1],
-                                      size=POINT_SIZE, pen=None, brush=pg.mkBrush(color))
+                                      size=marker_size(POINT_SIZE), pen=None,
+                                      brush=pg.mkBrush(color))
             self.addItem(item)
             self.groups.append(item)
             self.members.append(member)
@@ -116,9 +119,11 @@ class ScatterMap(pg.PlotWidget):
             self.removeItem(item)
         self.arrows = []
         for (x0, y0), (x1, y1) in arrows:
-            line = pg.PlotCurveItem([x0, x1], [y0, y1], pen=pg.mkPen("#d03030", width=2))
+            line = pg.PlotCurveItem([x0, x1], [y0, y1],
+                                    pen=pg.mkPen("#d03030", width=pen_width(2)))
             angle = float(np.degrees(np.arctan2(-(y1 - y0), x1 - x0))) + 180.0
-            head = pg.ArrowItem(pos=(x1, y1), angle=angle, headLen=16, brush="#d03030")
+            head = pg.ArrowItem(pos=(x1, y1), angle=angle, headLen=marker_size(16),
+                                brush="#d03030")
             for item in (line, head):
                 item.setZValue(25)
                 self.addItem(item)

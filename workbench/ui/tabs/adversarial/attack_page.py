@@ -99,6 +99,7 @@ class AttackPage:
         save = QPushButton("Save adversarial PNG…")
         save.setToolTip("write the 8-bit PNG, read it back and classify it again")
         save.clicked.connect(lambda: panel.save_adversarial())
+        panel.save_button = save
         embed = QPushButton("Show in the embedding map")
         embed.setToolTip("where the original and the adversarial image fall on the map")
         embed.clicked.connect(panel.show_in_embedding)

@@ -64,7 +64,7 @@ class AdversarialPanel(TaskPanel):
         column.addWidget(self._build_method_box())
         column.addWidget(mode_controls, 1)
         self.lay_out(self.modes, body)
-        self.add_shortcuts(run=self.run_button, stop=self.stop_button)
+        self.add_shortcuts(run=self.run_button, stop=self.stop_button, export=self.save_button)
         state.model_changed.connect(self._on_model)
         state.image_changed.connect(self._on_image)
 

@@ -129,7 +129,8 @@ class PatchPage:
 
     def _curve(self, steps, probs) -> None:
         self.panel.patch_curve.plot(list(steps), list(probs), clear=True,
-                                    pen=pg.mkPen(current_theme().colors["bar_top"], width=2))
+                                    pen=pg.mkPen(current_theme().colors["bar_top"],
+                                                 width=current_theme().pen_width(2)))
         style_plot(self.panel.patch_curve)
 
     def _preview(self, preview) -> None:

@@ -68,7 +68,8 @@ class SweepPage:
                            colors["loss"], "t"))
         curves.append((sweep.top1_prob, "p(top-1 at that budget)", colors["bar_top"], "s"))
         for values, name, color, symbol in curves:
-            curve = plot.plot(eps, values, pen=pg.mkPen(color, width=2), symbol=symbol,
+            curve = plot.plot(eps, values, pen=pg.mkPen(color, width=current_theme().pen_width(2)),
+                              symbol=symbol, symbolSize=current_theme().marker_size(10),
                               symbolBrush=color, symbolPen=None, name=name)
             curve.sigPointsClicked.connect(self._clicked)
         plot.setYRange(0, 1, padding=0.02)

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QSplitter,
 )
 
-from workbench.ui.theme import current_theme, style_plot, theme_signals
+from workbench.ui.theme import current_theme, pen_width, style_plot, theme_signals
 from workbench.ui.widgets.forms import column, row
 from workbench.ui.widgets.overlay_view import OverlayView
 
@@ -37,7 +37,7 @@ class MapPage(QSplitter):
         self.curves.setLabel("bottom", "fraction of pixels removed / inserted")
         self.curves.setLabel("left", "p(target)")
         self.curves.getAxis("left").enableAutoSIPrefix(False)
-        self.curves.setYRange(0.0, 1.0, padding=0.02)
+        self.curves.setYRange(0.0, 1.0, padding=0.08)  # room for the "1.0" tick
         self.score = None
         head = row(self.score_button)
         head.addWidget(self.score_label, 1)
@@ -50,8 +50,21 @@ class MapPage(QSplitter):
         style_plot(self.curves)
 
     def _on_theme(self, _theme) -> None:
-        self.curves.setMinimumHeight(max(90, 7 * QFontMetrics(QApplication.font()).height()))
+        self.curves.setMinimumHeight(max(90, int(7 * QFontMetrics(QApplication.font()).height())))
         self.show_score(self.score)
+
+    def resizeEvent(self, event):  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._fit_lower_pane()
+
+    def _fit_lower_pane(self) -> None:
+        """A splitter ignores a wrapped label's height for its width: reserve the score
+        line's real height above the curves, so the curves are never pushed off the tab."""
+        label = self.score_label
+        text_height = label.heightForWidth(max(1, label.width())) if label.text() else 0
+        head = max(self.score_button.sizeHint().height(), text_height)
+        spacing = self.widget(1).layout().spacing() if self.widget(1).layout() else 6
+        self.widget(1).setMinimumHeight(head + spacing + self.curves.minimumHeight())
 
     def clear_score(self) -> None:
         self.score = None
@@ -65,11 +78,12 @@ class MapPage(QSplitter):
             return
         self.score_label.setText(f"deletion AUC {score.deletion_auc:.3f} (lower is better) · "
                                  f"insertion AUC {score.insertion_auc:.3f} (higher is better)")
+        self._fit_lower_pane()
         colors = current_theme().colors
         if self.curves.getPlotItem().legend is None:  # only once there are curves to name
             self.curves.addLegend(offset=(-5, 5))
-        self.curves.plot(score.fractions, score.deletion, pen=pg.mkPen(colors["loss"], width=2),
-                         name="deletion")
-        self.curves.plot(score.fractions, score.insertion, pen=pg.mkPen(colors["bar"], width=2),
-                         name="insertion")
+        self.curves.plot(score.fractions, score.deletion,
+                         pen=pg.mkPen(colors["loss"], width=pen_width(2)), name="deletion")
+        self.curves.plot(score.fractions, score.insertion,
+                         pen=pg.mkPen(colors["bar"], width=pen_width(2)), name="insertion")
         style_plot(self.curves)

@@ -54,7 +54,7 @@ class FeatureVizPanel(TaskPanel):
         self.curve_plot.setLabel("left", "objective")
         self.curve_plot.setMinimumHeight(PLOT_MIN_HEIGHT)
         self.curve = self.curve_plot.plot(pen=pg.mkPen(current_theme().colors["bar_top"],
-                                                        width=2))
+                                                        width=current_theme().pen_width(2)))
         self.status = QLabel("Pick a unit and press Run.")
         self.status.setWordWrap(True)
         self.mosaic = ChannelMosaic()

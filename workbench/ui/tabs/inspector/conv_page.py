@@ -9,6 +9,7 @@ import numpy as np
 from PySide6.QtWidgets import QLabel, QSpinBox, QWidget
 
 from workbench.errors import WorkbenchError
+from workbench.ui.tabs.inspector.quiz import QuizBox
 from workbench.ui.theme import current_theme
 from workbench.ui.widgets.forms import column, form_box
 from workbench.ui.widgets.image_view import ImageView
@@ -73,9 +74,11 @@ class ConvPage(QWidget):
         self.view = ImageView(title="the convolution as a matrix")
         self.view.canvas.setMinimumSize(120, 120)
         self.view.view.setAspectLocked(False)  # a wide matrix fills the view, rows readable
+        self.quiz = QuizBox(self)  # in the scrolling column: the views keep their height
         views = column(self.summary, self.formulas, (self.view, 1))
         s = self.spins
         controls = column(
+            self.quiz,
             form_box("Input", *((LABELS[k], s[k]) for k in ("h", "w", "c"))),
             form_box("Convolution", *((LABELS[k], s[k]) for k in
                                       ("kernel", "out_channels", "stride", "padding",

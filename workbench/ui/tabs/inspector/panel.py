@@ -98,7 +98,7 @@ class InspectorPanel(TaskPanel):
                                          "field")
         self.rf_view.units = ERF_UNITS
         self.box_item = pg.PlotCurveItem(pen=pg.mkPen(current_theme().colors["bar_top"],
-                                                      width=2))
+                                                      width=current_theme().pen_width(2)))
         self.box_item.setZValue(20)
         self.rf_view.view.addItem(self.box_item)
         self.rf_view.canvas.scene().sigMouseClicked.connect(self._image_clicked)
@@ -410,7 +410,7 @@ class InspectorPanel(TaskPanel):
 
     # -------------------------------------------------------------------- theme
     def on_theme(self, theme) -> None:
-        self.box_item.setPen(pg.mkPen(theme.colors["bar_top"], width=2))
+        self.box_item.setPen(pg.mkPen(theme.colors["bar_top"], width=theme.pen_width(2)))
         self.conv.on_theme()
         self._row_height(self.view)
         self.fitter.fit()

@@ -7,6 +7,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 
+from workbench.ui.theme import pen_width
 from workbench.ui.widgets.image_view import ImageView
 
 TOOLS = ("brush", "eraser", "rectangle", "lasso", "superpixel")
@@ -93,7 +94,7 @@ class MaskCanvas(ImageView):
         self.overlay = _PaintItem(self)
         self.overlay.setZValue(10)
         self.view.addItem(self.overlay)
-        self.preview = pg.PlotCurveItem(pen=pg.mkPen((255, 220, 0), width=2))
+        self.preview = pg.PlotCurveItem(pen=pg.mkPen((255, 220, 0), width=pen_width(2)))
         self.preview.setZValue(20)
         self.view.addItem(self.preview)
         self.tool = "brush"

@@ -112,7 +112,7 @@ class PaintPage:
             button.clicked.connect(lambda _c=False, s=slot: s())
             edits.addWidget(button, number // 2, number % 2)
             if keys is not None:
-                QShortcut(keys, panel, activated=slot)
+                QShortcut(keys, panel, activated=slot, whatsThis=f"Mask: {text}")
         form = QFormLayout()
         form.addRow("Brush size", panel.brush)
         form.addRow("Fill", panel.fill)

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.io.live import FileFrameSource, LatestFrame, LiveScheduler, Recorder, stats_text
+from workbench.ui.freeze import freeze
 from workbench.ui.tabs.video.camera import CAMERA_FPS, CameraSource, camera_devices
 from workbench.ui.tabs.video.live_jobs import LiveInput, LiveResult, live_job
 from workbench.ui.theme import style_all_plots, theme_signals
@@ -284,6 +285,8 @@ class LivePage(QWidget):
         self.latest = captured
         if self.recorder is not None:
             self.recorder.append(captured.frame, captured.time)
+        if freeze.frozen:  # View → Freeze results: the last frame and overlay stay
+            return
         item = self._model_input(captured.frame)
         if item is None:
             self._show_frame(captured.frame)

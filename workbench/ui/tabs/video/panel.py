@@ -91,6 +91,9 @@ class VideoPanel(VideoMoments, VideoExports, TaskPanel):
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(actions[name])
+            shortcut.setWhatsThis({"toggle": "Play / pause", "back": "Previous frame",
+                                   "on": "Next frame", "home": "First frame",
+                                   "end": "Last frame"}[name])
 
     # ------------------------------------------------------------------ inputs
     def current_layer(self) -> str | None:

@@ -10,7 +10,7 @@ from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QApplication
 
 from workbench.io.palette import categorical
-from workbench.ui.theme import current_theme, style_plot, theme_signals
+from workbench.ui.theme import current_theme, marker_size, pen_width, style_plot, theme_signals
 
 STRIP_Y = 1.06
 
@@ -50,7 +50,7 @@ class Timeline(pg.PlotWidget):
         if self.__dict__.get("plotItem") is None or self.plotItem.vb is None:
             return
         style_plot(self)
-        self.cursor.setPen(pg.mkPen(current_theme().colors["foreground"], width=2,
+        self.cursor.setPen(pg.mkPen(current_theme().colors["foreground"], width=pen_width(2),
                                     style=pg.QtCore.Qt.PenStyle.DashLine))
         if self._data is not None:
             self.plot_probabilities(*self._data)
@@ -65,7 +65,8 @@ class Timeline(pg.PlotWidget):
         colours = categorical(len(classes))
         for colour, index in zip(colours, classes, strict=True):
             values = probs[:, index]
-            curve = self.plot(times, values, pen=pg.mkPen(colour, width=2), connect="finite")
+            curve = self.plot(times, values, pen=pg.mkPen(colour, width=pen_width(2)),
+                              connect="finite")
             self.curves.append(curve)
             self.entries.append((int(index), labels[int(index)], colour, None))
         if len(times):
@@ -82,8 +83,8 @@ class Timeline(pg.PlotWidget):
         if times is None:
             return None
         colour = current_theme().colors["foreground"]
-        pen = pg.mkPen(colour, width=2, style=pg.QtCore.Qt.PenStyle.DashLine)
-        self.drops = self.plot(times, drops, pen=pen, symbol="o", symbolSize=5,
+        pen = pg.mkPen(colour, width=pen_width(2), style=pg.QtCore.Qt.PenStyle.DashLine)
+        self.drops = self.plot(times, drops, pen=pen, symbol="o", symbolSize=marker_size(5),
                                symbolBrush=colour, symbolPen=None, connect="finite")
         return (-1, f"drop when hidden: {label}", colour, None)
 
