@@ -87,6 +87,21 @@ def test_screenshot_of_the_real_window(tmp_path):
     assert pixels.std() > 20  # not a blank window
 
 
+def test_screenshot_of_a_lesson(tmp_path):
+    """--lesson opens the lesson first: its dock is in the picture (right of the tabs)."""
+    out = tmp_path / "quiz.png"
+    result = run_cli("screenshot", out, "--lesson", "conv-quiz", "--size", "1024x700")
+    assert result.returncode == 0, result.stderr
+    plain = tmp_path / "plain.png"
+    assert run_cli("screenshot", plain, "--tab", "inspector", "--size", "1024x700"
+                   ).returncode == 0
+    shot, base = (np.asarray(Image.open(p).convert("L"), dtype=float) for p in (out, plain))
+    assert np.abs(shot[:, -200:] - base[:, -200:]).mean() > 5  # the Lesson dock is there
+    wrong = run_cli("screenshot", tmp_path / "x.png", "--lesson", "nope")
+    assert wrong.returncode == 1 and "conv-quiz" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
+
+
 def test_cam_json_map_and_overlay(tmp_path, capsys):
     out, raw = tmp_path / "overlay.png", tmp_path / "map.npy"
     saved = tmp_path / "x.npy"

@@ -167,3 +167,30 @@ def test_video_input_gives_frames_and_timeline(lenet):
     assert timeline.note.startswith("p(") or "=" in timeline.note
     with pytest.raises(WorkbenchError, match="has frames 0"):
         open_inputs([video], frames=(10**6,))
+
+
+def test_figures_carry_no_caption_and_the_perturbation_is_drawn_by_io(lenet, digit_input,
+                                                                       monkeypatch):
+    import workbench.io.figure as figure_module
+    from workbench.io.perturbation import amplification, amplify
+
+    captions = []
+    real = figure_module.render_figure
+    monkeypatch.setattr(figure_module, "render_figure",
+                        lambda panels, title="", caption="", **k:
+                        captions.append(caption) or real(panels, title, caption, **k))
+    report = build_report(lenet, [digit_input], ["predict", "adversarial"], fast_options())
+    assert captions == ["", ""] and all(s.provenance for s in report.sections)
+    assert amplification(8 / 255) == 16 and amplify(np.array([-1.0, 0.0, 1.0]), 0.25) \
+        .tolist() == [0.25, 0.5, 0.75]
+
+
+def test_video_frames_follow_every_and_span():
+    from types import SimpleNamespace
+
+    from workbench.core.report import video_frames
+
+    info = SimpleNamespace(frame_count=100, fps=25.0)
+    assert video_frames(info, ReportOptions()).tolist() == list(range(0, 100, 12))
+    chosen = ReportOptions(video_every=24, video_span=(10, 90))
+    assert video_frames(info, chosen).tolist() == [10, 34, 58, 82]

@@ -1,5 +1,7 @@
-"""Sessions: save a window with results on several tabs and reopen it without recomputing;
-missing inputs and models said per item; the autosave timer; restoring after kill -9."""
+"""Sessions: save a window with results on several tabs (and their inner pages) and reopen
+it without recomputing; a video's timeline, maps and position; in-memory inputs in their
+order; missing inputs and models said per item; the autosave timer; restoring after
+kill -9."""
 
 from __future__ import annotations
 
@@ -13,11 +15,20 @@ import zipfile
 import numpy as np
 import pytest
 
+from tests.ui.session_results import (
+    TIMEOUT,
+    check_inner_pages,
+    compute_results,
+    pages_screenshots,
+    show_tab,
+)
 from workbench.io.samples import sample_path
 
-TIMEOUT = 120_000
 RESULT_KEYS = {"attribution", "occlusion-sweep", "attack", "attack-cams", "embedding",
-               "featviz", "embedding-predictions"}
+               "featviz", "embedding-predictions", "attribution-grid",
+               "attribution-pair-classes", "attribution-pair-images", "attack-sweep", "patch",
+               "patch-read", "patch-apply", "featviz-examples", "featviz-read",
+               "video-predictions", "video-maps"}
 
 
 @pytest.fixture
@@ -53,51 +64,13 @@ def _restored(qtbot, win):
                     timeout=TIMEOUT)
 
 
-def _show(qtbot, win, title):
-    win.tabs.setCurrentWidget(win.panel(title))
-    qtbot.waitUntil(win.is_settled, timeout=TIMEOUT)
-    return win.panel(title)
-
-
-def _compute_results(qtbot, win):
-    """An attribution map for class 5, a painted mask and a sweep, an FGSM attack and a PCA
-    map of the digits."""
-    att = _show(qtbot, win, "Attribution")
-    qtbot.waitUntil(lambda: att.result is not None, timeout=TIMEOUT)
-    att.display.opacity.setValue(0.8)
-    att.targets.choose(5)
-    qtbot.waitUntil(lambda: att.result.target == 5 and win.is_settled(), timeout=TIMEOUT)
-    occ = _show(qtbot, win, "Occlusion")
-    qtbot.waitUntil(lambda: occ.base is not None, timeout=TIMEOUT)
-    mask = np.zeros_like(occ.canvas.mask)
-    mask[4:12, 6:20] = True
-    occ.canvas.set_mask(mask)
-    occ.fill.mode.setCurrentText("black")
-    occ.sweep_form.editors["window"].setValue(8)
-    occ.sweep_form.editors["stride"].setValue(4)
-    occ.modes.setCurrentIndex(1)
-    occ.run_sweep()
-    qtbot.waitUntil(lambda: occ.sweep is not None and win.is_settled(), timeout=TIMEOUT)
-    adv = _show(qtbot, win, "Adversarial")
-    adv.method.setCurrentIndex(adv.method.findData("fgsm"))
-    adv.form.editors["eps"].setValue(12)
-    adv.run_attack()
-    qtbot.waitUntil(lambda: adv.result is not None and adv.cam_views[1].heat is not None
-                    and win.is_settled(), timeout=TIMEOUT)
-    emb = _show(qtbot, win, "Embeddings")
-    emb.build()
-    qtbot.waitUntil(lambda: emb.map_data is not None and win.is_settled(), timeout=TIMEOUT)
-    win.tabs.setCurrentWidget(att)
-    return att, occ, adv, emb
-
-
 def test_reopened_session_shows_the_same_results_without_recomputing(
         qtbot, tmp_path, photo, monkeypatch):
     monkeypatch.setenv("WORKBENCH_CACHE_DIR", str(tmp_path / "cache"))
     win = _window(qtbot, files=[str(photo)], model="digits_lenet", restore=False)
     win.show()
     qtbot.waitUntil(lambda: win.state.image is not None and win.is_settled(), timeout=TIMEOUT)
-    att, occ, adv, emb = _compute_results(qtbot, win)
+    att, occ, adv, emb, fv = compute_results(qtbot, win)
     path = win.sessions.save(str(tmp_path / "lesson.wbsession"))
     assert path and win.sessions.recent()[0] == str((tmp_path / "lesson.wbsession").resolve())
     win.close()
@@ -109,8 +82,10 @@ def test_reopened_session_shows_the_same_results_without_recomputing(
     assert again.sessions.last_problems == []
     assert again.state.model.name == "digits_lenet" and again.state.image_path == str(photo)
     assert again.current_panel().title == "Attribution"
-    for title in ("Attribution", "Occlusion", "Adversarial", "Embeddings", "Attribution"):
-        _screenshot(_show(qtbot, again, title).window(), f"restored-{title.lower()}.png")
+    for title in ("Attribution", "Occlusion", "Adversarial", "Embeddings",
+                  "Feature visualization", "Attribution"):
+        _screenshot(show_tab(qtbot, again, title).window(), f"restored-{title.lower()}.png")
+    pages_screenshots(qtbot, again, _screenshot)
     assert not RESULT_KEYS & set(seen), seen  # nothing was computed again
 
     att2 = again.panel("Attribution")
@@ -131,6 +106,7 @@ def test_reopened_session_shows_the_same_results_without_recomputing(
     np.testing.assert_array_equal(adv2.result.adversarial, adv.result.adversarial)
     assert adv2.adversarial_view.image is not None and adv2.cam_views[1].heat is not None
     assert adv2.verdict.text() == adv.verdict.text()
+    check_inner_pages(again, att, adv, fv)
     emb2 = again.panel("Embeddings")
     np.testing.assert_array_equal(emb2.map_data.coords, emb.map_data.coords)
     assert emb2.map_data.names == emb.map_data.names and len(emb2.map.coords) == 1797
@@ -261,3 +237,98 @@ def test_after_kill_9_the_next_start_offers_to_restore(qtbot, tmp_path, photo, m
     qtbot.waitUntil(lambda: calm.started, timeout=TIMEOUT)
     assert asked == []
     calm.close()
+
+
+def test_video_timeline_maps_and_position_come_back_without_running(
+        qtbot, tmp_path, monkeypatch):
+    from tests.io.video_corpus import make_video
+
+    monkeypatch.setenv("WORKBENCH_CACHE_DIR", str(tmp_path / "cache"))
+    clip = make_video(tmp_path / "clip.mp4", frames=40, size=(160, 96))
+    win = _window(qtbot, files=[str(clip)], model="digits_lenet", restore=False)
+    win.show()
+    video = win.panel("Video")
+    qtbot.waitUntil(lambda: video.info is not None and win.is_settled(), timeout=TIMEOUT)
+    win.tabs.setCurrentWidget(video)
+    video.every.setValue(10)  # a large frame step: frames 0, 10, 20, 30
+    video.run_predictions()
+    qtbot.waitUntil(lambda: video.status.text().startswith("done"), timeout=TIMEOUT)
+    video.run_maps()
+    qtbot.waitUntil(lambda: video.maps is not None and video.maps.done == 4
+                    and win.is_settled(), timeout=TIMEOUT)
+    video.player.seek_index(27)
+    qtbot.waitUntil(lambda: video.player.index == 27 and win.is_settled(), timeout=TIMEOUT)
+    path = win.sessions.save(str(tmp_path / "video.wbsession"))
+    win.close()
+
+    again = _window(qtbot, restore=False, session=path)
+    seen = _spy(again)
+    again.show()
+    _restored(qtbot, again)
+    video2 = again.panel("Video")
+    qtbot.waitUntil(lambda: video2.player.index == 27 and again.is_settled(), timeout=TIMEOUT)
+    assert again.sessions.last_problems == []
+    assert again.current_panel() is video2 and video2.path == str(clip)
+    assert video2.every.value() == 10
+    assert video2.predictions.indices.tolist() == [0, 10, 20, 30]
+    np.testing.assert_array_equal(video2.predictions.probs, video.predictions.probs)
+    assert len(video2.timeline.curves) == len(video.timeline.curves) > 0
+    assert video2.video_top.text() == video.video_top.text()
+    assert abs(video2.timeline.cursor.value() - video.timeline.cursor.value()) < 1e-6
+    assert "Frame 20" in video2.now.text()
+    np.testing.assert_array_equal(video2.maps.maps, video.maps.maps)
+    assert video2.player.model_view.heat is not None and "frame 20" in \
+        video2.player.model_view.title.text()
+    assert video2.status.text().startswith("restored")
+    assert not RESULT_KEYS & set(seen), seen  # the timeline and maps did not run again
+    _screenshot(again, "restored-video.png")
+
+
+def _input_names(win) -> list[str]:
+    from workbench.ui.inputs_dock import ID_ROLE
+
+    dock = win.inputs
+    return [dock.records[dock.list.item(row).data(ID_ROLE)].name
+            for row in range(dock.list.count())]
+
+
+def test_in_memory_inputs_keep_their_order_and_open_no_default_photo(qtbot, tmp_path, photo):
+    win = _window(qtbot, files=[str(photo)], model="digits_lenet", restore=False)
+    win.show()
+    qtbot.waitUntil(lambda: win.state.image is not None and win.is_settled(), timeout=TIMEOUT)
+    win.open_digit_samples()  # File → Samples → Digits: ten images held in memory
+    qtbot.waitUntil(lambda: win.inputs.list.count() == 11 and win.is_settled(),
+                    timeout=TIMEOUT)
+    win.inputs.select(win.inputs.list.item(4).data(_id_role()))  # digit 3 in front
+    qtbot.waitUntil(lambda: win.state.image_name == "digit 3" and win.is_settled(),
+                    timeout=TIMEOUT)
+    names = _input_names(win)
+    assert names == ["chelsea.png"] + [f"digit {d}" for d in range(10)]
+    mixed = win.sessions.save(str(tmp_path / "mixed.wbsession"))
+    win.inputs.list.setCurrentRow(0)
+    win.inputs.remove_selected()  # only the digits are left
+    win.inputs.select(win.inputs.list.item(3).data(_id_role()))
+    qtbot.waitUntil(lambda: win.state.image_name == "digit 3" and win.is_settled(),
+                    timeout=TIMEOUT)
+    digits = win.sessions.save(str(tmp_path / "digits.wbsession"))
+    win.close()
+
+    again = _window(qtbot, restore=False, session=mixed)
+    again.show()
+    _restored(qtbot, again)
+    assert _input_names(again) == names and again.state.image_name == "digit 3"
+    assert again.inputs.current_record().name == "digit 3"
+    assert again.sessions.last_problems == []
+    again.close()
+    only = _window(qtbot, restore=False, session=digits)
+    only.show()
+    _restored(qtbot, only)
+    qtbot.wait(200)  # a default photo would be opening by now
+    assert _input_names(only) == names[1:] and not only.state.image_path
+    assert only.state.image_name == "digit 3"
+
+
+def _id_role():
+    from workbench.ui.inputs_dock import ID_ROLE
+
+    return ID_ROLE

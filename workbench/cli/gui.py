@@ -23,6 +23,9 @@ def add_parsers(sub, add_model_options) -> None:
     shot.add_argument("--presentation", action="store_true", help="presentation mode")
     shot.add_argument("--run", action="store_true",
                       help="run the tab's main action first (a sweep, a map, an attack, …)")
+    shot.add_argument("--lesson", help="open this lesson of the Lessons menu first (video, "
+                      "motion, occlusion, sweep, two-classes, neighbours, tsne, autoencoder, "
+                      "featviz, fgsm, patch, conv-quiz)")
 
 
 def cmd_screenshot(args) -> int:
@@ -30,7 +33,7 @@ def cmd_screenshot(args) -> int:
 
     errors = take_screenshot(args.out, args.files, tab=args.tab, size=common.parse_size(args.size),
                              model=args.model, dark=args.dark, run=args.run,
-                             presentation=args.presentation)
+                             presentation=args.presentation, lesson=args.lesson)
     for text in errors:
         print(f"workbench: warning: {text}", file=sys.stderr)
     print(args.out)

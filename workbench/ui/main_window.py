@@ -98,6 +98,7 @@ class MainWindow(QMainWindow):
         self._persist = restore  # read the last session's settings, and save this one's
         self._restore(restore)
         self._startup_files = list(files or [])
+        self.open_default_sample = True  # a session of in-memory images turns it off
         if not self._startup_files and restore:
             from pathlib import Path
 
@@ -138,7 +139,7 @@ class MainWindow(QMainWindow):
         self.model_dock.refresh_catalogue()
         self.model_dock.load(str(self._startup_model))
         files = self._startup_files
-        if not files:
+        if not files and self.open_default_sample:
             from workbench.io.samples import DEFAULT_SAMPLE, sample_path
 
             files = [str(sample_path(DEFAULT_SAMPLE))]

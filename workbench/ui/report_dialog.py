@@ -44,7 +44,10 @@ class ReportDialog(QDialog):
 
     def __init__(self, window, parent=None):
         super().__init__(parent or window)
+        from workbench.ui.report_reuse import session_choices
+
         self.window = window
+        self.choices = session_choices(window)  # the parameters of what the tabs show
         self.setWindowTitle("Report")
         layout = QVBoxLayout(self)
         layout.addWidget(self._inputs_box())
@@ -90,6 +93,8 @@ class ReportDialog(QDialog):
         grid = QVBoxLayout(box)
         self.analyses = {}
         for name, text in ANALYSES:
+            if name in self.choices:  # the tab's result, with its parameters
+                text = f"{text.split(' (')[0]} ({self.choices[name][1]})"
             check = QCheckBox(text)
             check.setChecked(name in DEFAULT_ON)
             self.analyses[name] = check
@@ -151,11 +156,11 @@ class ReportDialog(QDialog):
     # ----------------------------------------------------------------- choices
     def _painted_mask(self):
         try:
-            canvas = getattr(self.window.panel("Occlusion"), "canvas", None)
+            panel = self.window.panel("Occlusion")
         except StopIteration:
             return None
-        mask = getattr(canvas, "mask", None)
-        return mask if mask is not None and mask.size > 1 and mask.any() else None
+        painted = getattr(panel, "painted_mask", None)
+        return painted() if painted is not None else None
 
     def sections(self) -> list[str]:
         chosen = [n for n, c in self.analyses.items() if c.isChecked() and c.isEnabled()]
@@ -179,8 +184,11 @@ class ReportDialog(QDialog):
     def options(self) -> ReportOptions:
         layer = self.layer.currentText()
         frames = tuple(int(v) for v in self.frames.text().split(",") if v.strip().isdigit())
+        adopted = {}
+        for overrides, _text in self.choices.values():
+            adopted.update(overrides)
         return ReportOptions(layer=None if layer == DEFAULT_LAYER else layer,
-                             mask=self._painted_mask(), frames=frames or (0,))
+                             mask=self._painted_mask(), frames=frames or (0,), **adopted)
 
 
 def request_inputs(records, shown_image=None, shown_id=None, frames=(0,)):
@@ -226,7 +234,7 @@ def submit_report(window, records, sections, options, outputs):
     key_input = None
     if current is not None and any(r.id == current.id for r in records):
         key_input = ReportInput(current.name, shown, current.path)
-    reuse = collect_reuse(window, key_input)
+    reuse = collect_reuse(window, key_input, options)
 
     def job(ctx):
         from workbench.core.report import build_report

@@ -26,8 +26,26 @@ def wait_until_settled(app, window, timeout_s: float = SETTLE_TIMEOUT_S) -> None
     raise WorkbenchError(f"the window did not finish its jobs within {timeout_s:.0f} s")
 
 
+def run_lesson(app, window, key: str, timeout_s: float = SETTLE_TIMEOUT_S) -> None:
+    """Open the lesson ``key`` and wait until it has set itself up and run."""
+    from workbench.ui.lessons.catalogue import LESSONS
+
+    if key not in {item.key for item in LESSONS}:
+        raise WorkbenchError(f"no lesson {key!r}; the lessons are "
+                             f"{', '.join(item.key for item in LESSONS)}")
+    window.lessons.open(key)
+    deadline = time.monotonic() + timeout_s
+    dock = window.lessons.dock
+    while time.monotonic() < deadline:
+        app.processEvents()
+        if "setting up" not in dock.result.text() and not window.lessons.steps._timers:
+            break
+        time.sleep(0.02)
+    wait_until_settled(app, window, max(1.0, deadline - time.monotonic()))
+
+
 def take_screenshot(out, files=None, tab=None, size=(1400, 860), model=None,
-                    dark=False, run=False, presentation=False) -> list[str]:
+                    dark=False, run=False, presentation=False, lesson=None) -> list[str]:
     """Save the real main window as PNG; returns the error messages it showed."""
     from workbench.ui.app import make_application, select_tab
     from workbench.ui.qt_env import prepare_qt_environment
@@ -52,6 +70,8 @@ def take_screenshot(out, files=None, tab=None, size=(1400, 860), model=None,
                 raise WorkbenchError(f"the {window.current_panel().title} tab has nothing to run")
             demo()
             wait_until_settled(app, window)
+        if lesson:  # Lessons → that lesson, as a lecturer opening it
+            run_lesson(app, window, lesson)
         for _ in range(5):
             app.processEvents()
         errors = [text for _, text, is_error in window.status.messages if is_error]

@@ -30,7 +30,9 @@ TAB_MODULES = {
 INPUT_ARRAYS = "Inputs"  # in-memory inputs (pasted, dataset samples) are arrays
 # choices that mean something only for the model they were made with (classes, layers)
 MODEL_CHOICES = {"target", "target_class", "class", "colour_class", "map_target", "followed",
-                 "layer", "position", "channel"}
+                 "layer", "position", "channel", "patch_target"}
+# the choices held in a dict that fit any model (other dicts hold results or classes)
+SHARED_DICTS = ("params", "display", "live", "sweep_params", "patch_params")
 
 
 @dataclass
@@ -45,6 +47,18 @@ class Opened:
     memory: list[tuple[str, np.ndarray]] = field(default_factory=list)  # (name, image)
     current: str | None = None  # path (or in-memory name) of the input in front
     model: str = ""
+    # every input in the saved order: ("file", path) or ("memory", index into memory)
+    order: list[tuple[str, object]] = field(default_factory=list)
+    current_at: int | None = None  # index into order of the input in front
+    memory_ids: list[str] = field(default_factory=list)  # the Inputs dock's ids of memory
+
+    def record_at(self, dock, index: int):
+        """The Inputs dock's record of ``order[index]`` (``None`` while it is not open)."""
+        kind, key = self.order[index]
+        if kind == "file":
+            return dock.record_for_path(key)
+        ids = self.memory_ids
+        return dock.records.get(ids[key]) if key < len(ids) else None
 
 
 def _module(title: str):
@@ -137,15 +151,17 @@ def plan_inputs(opened: Opened) -> None:
             if image is None or image.ndim != 3:
                 opened.problems.append(f"input '{name}' (held in memory) could not be read")
                 continue
+            opened.order.append(("memory", len(opened.memory)))
             opened.memory.append((name, image))
             chosen = name
         else:
             chosen = _file_for(opened, entry, name, path)
             if chosen is None:
                 continue
+            opened.order.append(("file", chosen))
             opened.files.append(chosen)
         if entry.get("current"):
-            opened.current = chosen
+            opened.current, opened.current_at = chosen, len(opened.order) - 1
 
 
 def _file_for(opened: Opened, entry: dict, name: str, path) -> str | None:
@@ -187,7 +203,7 @@ def restore_tabs(window, opened: Opened, same_model: bool) -> list[str]:
         if not same_model:  # results and classes belong to the saved model
             arrays = {}
             choices = {k: v for k, v in choices.items() if k not in MODEL_CHOICES and (
-                not isinstance(v, dict) or k in ("params", "display", "live", "sweep_params"))}
+                not isinstance(v, dict) or k in SHARED_DICTS)}
         try:
             found = _module(panel.title).restore(panel, choices, arrays)
         except Exception as exc:  # noqa: BLE001 - one tab's damage never stops the rest

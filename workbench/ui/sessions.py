@@ -1,54 +1,39 @@
-"""Sessions in the window: File → Save session / Open session / Recent sessions, the
-autosave, and restoring after a crash.
+"""Sessions in the window: File → Save session / Open session / Recent sessions; the
+autosave and restoring after a crash are in ``workbench/ui/session_recovery.py``.
 
 A session (``workbench/io/session.py``) is opened in two steps: its inputs and model go
 into the window's startup (or replace the open ones), and once the model has loaded and
-the input is on screen every tab gets its choices and results back
-(``workbench/ui/session_state.py``).  Whatever cannot be opened is one line each in a
-single message and in the Messages log.
-
-The autosave writes ``<config dir>/autosave.wbsession`` every few minutes (setting
-``autosave_seconds``, default 180; ``$WORKBENCH_AUTOSAVE_S`` overrides; 0 turns it off)
-when something changed, and on quit.  ``running.lock`` holds the pid of the running
-window; found at start with its process gone, it means the last run crashed, and the
-window offers to restore the autosave (:func:`ask_restore`; ``$WORKBENCH_RESTORE=yes|no``
-answers for tests).  Throwaway windows (``restore=False``: screenshots, tests) neither
-autosave nor write the lock, but open and save sessions like any other.
+the inputs are open (in the order they were saved) every tab gets its choices and results
+back (``workbench/ui/session_state.py``).  Whatever cannot be opened is one line each in a
+single message and in the Messages log.  Throwaway windows (``restore=False``:
+screenshots, tests) open and save sessions like any other.
 """
 
 from __future__ import annotations
 
-import os
-import sys
 import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from workbench.ui.settings import config_dir, read_list
+from workbench.ui.session_recovery import (  # noqa: F401 - the names tests and callers use
+    AUTOSAVE_NAME,
+    DEFAULT_AUTOSAVE_S,
+    LOCK_NAME,
+    Recovery,
+    ask_restore,
+    autosave_path,
+    lock_path,
+    pid_alive,
+)
+from workbench.ui.settings import read_list
 
-AUTOSAVE_NAME = "autosave.wbsession"
-LOCK_NAME = "running.lock"
 RECENT_KEY = "recent_sessions"
 RECENT_LIMIT = 8
-DEFAULT_AUTOSAVE_S = 180
 POLL_MS = 100
 RESTORE_TIMEOUT_S = 180
 FILE_FILTER = "Workbench sessions (*.wbsession);;All files (*)"
-
-
-def ask_restore(window) -> bool:
-    """Ask whether to restore the autosave after a crash (``$WORKBENCH_RESTORE`` answers)."""
-    answer = os.environ.get("WORKBENCH_RESTORE", "").strip().lower()
-    if answer in ("yes", "no"):
-        return answer == "yes"
-    choice = QMessageBox.question(
-        window, "Restore session?", "Workbench did not close properly last time.\n\n"
-        "Restore the session from before the crash?",
-        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-        QMessageBox.StandardButton.Yes)
-    return choice == QMessageBox.StandardButton.Yes
 
 
 def show_problems(window, title: str, lines: list[str]) -> QMessageBox:
@@ -61,35 +46,13 @@ def show_problems(window, title: str, lines: list[str]) -> QMessageBox:
     return box
 
 
-def pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    if sys.platform == "win32":  # no signal 0 there: assume the other window still runs
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def autosave_path() -> Path:
-    return config_dir() / AUTOSAVE_NAME
-
-
-def lock_path() -> Path:
-    return config_dir() / LOCK_NAME
-
-
 def install(window) -> None:
     """The File menu's session entries and the window's session controller."""
     window.sessions = SessionController(window)
     window.sessions.add_menu(window.file_menu)
 
 
-class SessionController(QObject):
+class SessionController(Recovery, QObject):
     """Save, open, recent, autosave and crash restore for one main window."""
 
     def __init__(self, window):
@@ -219,6 +182,7 @@ class SessionController(QObject):
         window = self.window
         if opened.files or opened.memory:
             window._startup_files = list(opened.files)
+            window.open_default_sample = False  # the session says what to open
         self._add_memory(opened)
         if opened.model:
             window._startup_model = opened.model
@@ -239,8 +203,8 @@ class SessionController(QObject):
         return opened
 
     def _add_memory(self, opened) -> None:
-        for name, image in opened.memory:
-            self.window.inputs.add_array(image, name, select=False)
+        opened.memory_ids = [self.window.inputs.add_array(image, name, select=False)
+                             for name, image in opened.memory]
 
     def _choose_device(self, opened) -> None:
         device = str((opened.manifest.get("model") or {}).get("device") or "cpu")
@@ -301,15 +265,17 @@ class SessionController(QObject):
         return True
 
     def _current_ready(self, opened) -> bool:
-        """The session's input in front is selected and loaded (and its video opened)."""
+        """The session's inputs are in their saved order and the one in front is selected
+        and loaded (and its video opened)."""
         window, dock = self.window, self.window.inputs
-        if opened.current is not None:
-            record = dock.record_for_path(opened.current) if Path(opened.current).is_file() \
-                else next((r for r in dock.records.values()
-                           if r.path is None and r.name == opened.current), None)
-            if record is not None and dock.current_record() is not record:
-                dock.select(record.id)
-                return False
+        arrange_inputs(dock, opened)
+        record = opened.record_at(dock, opened.current_at) \
+            if opened.current_at is not None else None
+        if record is None and dock.current_record() is None and dock.records:
+            record = dock.records.get(dock.list.item(0).data(_id_role()))  # none was in front
+        if record is not None and dock.current_record() is not record:
+            dock.select(record.id)
+            return False
         if (opened.files or opened.memory) and window.state.image is None:
             return False
         video = window.panel("Video")
@@ -344,69 +310,32 @@ class SessionController(QObject):
                     "(see Messages)")
         self.problems_box = show_problems(self.window, f"Session {name}", problems)
 
-    # ---------------------------------------------------------------- autosave
-    def autosave_seconds(self) -> float:
-        value = os.environ.get("WORKBENCH_AUTOSAVE_S") or self.window.settings.value(
-            "autosave_seconds", DEFAULT_AUTOSAVE_S)
-        try:
-            return max(0.0, float(value))
-        except (TypeError, ValueError):
-            return float(DEFAULT_AUTOSAVE_S)
 
-    def set_autosave_interval(self, seconds: float) -> None:
-        """Change the autosave interval now (0 stops it)."""
-        self._autosave.stop()
-        if seconds > 0:
-            self._autosave.start(int(seconds * 1000))
+def _id_role():
+    from workbench.ui.inputs_dock import ID_ROLE
 
-    def autosave(self) -> bool:
-        """Write the autosave if anything changed since the last one; ``True`` if written."""
-        from workbench.io.session import write_session
-        from workbench.ui.session_state import digest
+    return ID_ROLE
 
-        if self.pending is not None or not self.window.started:
-            return False
-        try:
-            manifest, arrays, copies = self.capture()
-            fingerprint = digest(manifest, arrays)
-            if fingerprint == self._last_digest and autosave_path().is_file():
-                return False
-            write_session(autosave_path(), manifest, arrays, copies)
-        except Exception as exc:  # noqa: BLE001 - an autosave never stops the window
-            self.window.state.error(f"Autosave failed: {exc}")
-            self._autosave.stop()
-            return False
-        self._last_digest = fingerprint
-        return True
 
-    # ------------------------------------------------------------- crash marker
-    def _crashed(self) -> bool:
-        lock = lock_path()
-        if not lock.is_file():
-            return False
-        try:
-            pid = int(lock.read_text().strip() or 0)
-        except (OSError, ValueError):
-            return True
-        return pid != os.getpid() and not pid_alive(pid)
-
-    def _write_lock(self) -> None:
-        from workbench.io.atomic import write_bytes_atomic
-
-        try:
-            write_bytes_atomic(lock_path(), f"{os.getpid()}\n".encode())
-        except OSError as exc:
-            self.window.state.error(f"Cannot write {lock_path()}: {exc}")
-
-    def close(self) -> None:
-        """On a clean close: the last autosave, then the lock goes."""
-        self._poll.stop()
-        self._autosave.stop()
-        if not self.window._persist:
-            return
-        self.autosave()
-        try:
-            if lock_path().read_text().strip() == str(os.getpid()):
-                lock_path().unlink()
-        except (OSError, ValueError):
-            pass
+def arrange_inputs(dock, opened) -> None:
+    """Put the Inputs dock's list in the session's saved order (files arrive after the
+    in-memory images; inputs not in the session stay after them).  The input in front
+    stays in front, and the dock is not told: nothing is loaded again."""
+    wanted = [r.id for r in (opened.record_at(dock, i) for i in range(len(opened.order)))
+              if r is not None]
+    view, role = dock.list, _id_role()
+    listed = [view.item(row).data(role) for row in range(view.count())]
+    order = [i for i in wanted if i in listed] + [i for i in listed if i not in wanted]
+    if order == listed:
+        return
+    current = view.currentItem()
+    view.blockSignals(True)
+    try:
+        for position, record_id in enumerate(order):
+            row = next(r for r in range(view.count()) if view.item(r).data(role) == record_id)
+            if row != position:
+                view.insertItem(position, view.takeItem(row))
+        if current is not None:
+            view.setCurrentItem(current)
+    finally:
+        view.blockSignals(False)

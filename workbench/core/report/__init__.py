@@ -15,7 +15,8 @@ from workbench.core.report.sections import (
     section_kind,
     section_names,
 )
+from workbench.core.report.sections_more import EmbeddingPrior, video_frames
 
-__all__ = ["DEFAULT_SECTIONS", "SECTIONS", "Report", "ReportInput", "ReportOptions", "Section",
-           "build_report", "open_inputs", "parse_sections", "plan", "reuse_key",
-           "section_kind", "section_names"]
+__all__ = ["DEFAULT_SECTIONS", "SECTIONS", "EmbeddingPrior", "Report", "ReportInput",
+           "ReportOptions", "Section", "build_report", "open_inputs", "parse_sections", "plan",
+           "reuse_key", "section_kind", "section_names", "video_frames"]

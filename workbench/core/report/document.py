@@ -49,15 +49,22 @@ class ReportOptions:
     attack: str = "fgsm"
     eps: float = 8 / 255
     attack_steps: int | None = None
+    attack_params: dict = field(default_factory=dict)  # the attack's other parameters
+    attack_target: object = None  # None: untargeted; a class index; "least-likely"
     featviz_layer: str | None = None
     channel: int = 0
     featviz_steps: int = 48
     featviz_size: int = 128
+    featviz_config: dict = field(default_factory=dict)  # FeatureVizConfig overrides
+    featviz_seed: int = 0
     embed_dataset: str = "auto"  # auto: digits for digits models, else the bundled samples
+    embed_layer: str | None = None  # None: the penultimate layer
     embed_method: str = "pca"
     neighbours: int = 8
     metric: str = "cosine"
     video_fps: float = 2.0
+    video_every: int | None = None  # sample every n-th frame instead of video_fps
+    video_span: tuple | None = None  # (first, last) frame sampled; None: the whole video
     frames: tuple = (0,)  # frames of a video input analysed by the image sections
     colormap: str = "inferno"
     dark: bool = False

@@ -93,10 +93,12 @@ def map_panel(picture, heat, units: str, title: str, colormap: str = "inferno"):
 
 
 def figure(panels, title: str, record: dict, dark: bool = False) -> np.ndarray:
-    from workbench.core.provenance import caption
+    """A section's picture: its panels under its title.  The provenance caption is not drawn
+    into it: the page prints it below the figure and the file's metadata keeps it."""
     from workbench.io.figure import render_figure
 
-    return render_figure(panels, title, caption(record), dark=dark)
+    del record  # kept in the section (and the page), not in the picture
+    return render_figure(panels, title, "", dark=dark)
 
 
 def class_rows(model, probs, k: int, prefix: str = "") -> list[dict]:
@@ -267,6 +269,7 @@ def adversarial_section(model, inp, options: ReportOptions, ctx, prior=None) -> 
     from workbench.core.preprocess import to_image
     from workbench.core.provenance import provenance
     from workbench.io.figure import FigurePanel
+    from workbench.io.perturbation import amplification, amplify, perturbation_scale
 
     if model.kind != "image":
         raise WorkbenchError(f"the adversarial section needs an image model; {model.name} is "
@@ -275,10 +278,11 @@ def adversarial_section(model, inp, options: ReportOptions, ctx, prior=None) -> 
     method = get_attack(prior.method if prior is not None else options.attack)
     result = prior
     if result is None:
-        overrides = method_overrides(method, {"eps": options.eps, "steps": options.attack_steps})
-        overrides = {k: v for k, v in overrides.items() if v is not None}
-        result = attack(model, x, method.name, params=overrides, ctx=ctx)
+        result = attack(model, x, method.name, target=options.attack_target,
+                        params=attack_overrides(method, options), ctx=ctx)
     params = describe_params(result.params)
+    if result.targeted:
+        params["target"] = int(result.targets[0])
     linf, l2 = float(result.linf[0]), float(result.l2[0])
     factor = amplification(linf)
     noise = result.perturbation[0].detach().float().cpu().numpy().transpose(1, 2, 0)
@@ -288,7 +292,7 @@ def adversarial_section(model, inp, options: ReportOptions, ctx, prior=None) -> 
              f"({after[a]:.1%}), L∞ {linf * 255:.2f}/255")
     record = provenance(model, method.title, None, params, image=inp.label)
     panels = [FigurePanel(picture, "original"),
-              FigurePanel(np.clip(0.5 + noise * factor, 0, 1), f"perturbation × {factor}",
+              FigurePanel(amplify(noise, factor), f"perturbation × {factor}",
                           perturbation_scale(factor)),
               FigurePanel(to_image(result.adversarial), "adversarial")]
     numbers = [{"quantity": "top-1 before", "value": f"{model.label(b)} ({before[b]:.2%})"},
@@ -303,15 +307,9 @@ def adversarial_section(model, inp, options: ReportOptions, ctx, prior=None) -> 
                    numbers, record, inp.label, reused=prior is not None)
 
 
-def amplification(linf: float) -> int:
-    """How much to magnify a perturbation so that its largest change spans the grey range."""
-    return int(max(1, min(500, round(0.5 / max(linf, 1e-6)))))
 
-
-def perturbation_scale(factor: float):
-    """The amplified perturbation's colour bar: mid-grey is no change (as the Adversarial
-    tab's attack page draws it)."""
-    from workbench.io.overlay import RAW, ColorScale
-
-    reach = 0.5 / factor * 255.0
-    return ColorScale("grey", -reach, reach, "change per channel (/255)", RAW)
+def attack_overrides(method, options: ReportOptions) -> dict:
+    """The attack parameters a report asks for: ``eps`` and ``steps`` (when given) and
+    ``options.attack_params``, those that ``method`` declares."""
+    values = {"eps": options.eps, "steps": options.attack_steps, **options.attack_params}
+    return {k: v for k, v in method_overrides(method, values).items() if v is not None}

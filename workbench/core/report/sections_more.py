@@ -3,6 +3,8 @@ with a query's nearest neighbours, a video's timeline and the model's summary ta
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from workbench.core.jobs import JobContext
@@ -24,10 +26,15 @@ SMALL_MAP = 300  # maps with fewer points get bigger dots
 
 @register("featviz", "Feature visualization", ONCE)
 def featviz_section(model, inp, options: ReportOptions, ctx, prior=None) -> Section:
+    """``prior``: the last :class:`~workbench.core.featureviz.Snapshot` of a run of this
+    recipe (layer, channel, steps, size, config, seed)."""
+    from dataclasses import asdict
+
     import torch
 
     from workbench.core.featureviz import Channel, FeatureVizConfig, evaluate, run_to_end
     from workbench.core.featureviz.parameterization import make_image
+    from workbench.core.params import make
     from workbench.core.provenance import provenance
     from workbench.io.figure import FigurePanel
 
@@ -37,17 +44,17 @@ def featviz_section(model, inp, options: ReportOptions, ctx, prior=None) -> Sect
         raise WorkbenchError(f"layer {layer} has channels 0 … {info.channels - 1}, "
                              f"not {options.channel}")
     objective = Channel(layer, options.channel)
-    config = FeatureVizConfig()
-    steps, size = options.featviz_steps, options.featviz_size
-    first = make_image(config.parameterization, 1, size, model.device, 0).image().detach()
+    config = make(FeatureVizConfig, options.featviz_config)
+    steps, size, seed = options.featviz_steps, options.featviz_size, options.featviz_seed
+    first = make_image(config.parameterization, 1, size, model.device, seed).image().detach()
     start = float(evaluate(model, objective, first)[0])
     last = prior or run_to_end(model, objective, config=config, steps=steps, size=size,
-                               snapshot_every=steps, ctx=ctx)
+                               seed=seed, snapshot_every=steps, ctx=ctx)
     end = float(evaluate(model, objective,
-                         torch.from_numpy(last.images[:1]).permute(0, 3, 1, 2))[0])
+                         torch.from_numpy(last.images[:1]).permute(0, 3, 1, 2)
+                         .to(model.device))[0])
     params = {"layer": layer, "channel": options.channel, "steps": int(last.step or steps),
-              "size": size, "parameterization": config.parameterization, "lr": config.lr,
-              "jitter": config.jitter, "scale": config.scale, "rotate": config.rotate, "seed": 0}
+              "size": size, "images": len(last.images), **asdict(config), "seed": seed}
     record = provenance(model, "feature visualization", layer, params,
                         objective=objective.description)
     title = f"Feature visualization: channel {options.channel} of {layer}"
@@ -104,6 +111,18 @@ def samples_dataset(skip=frozenset(), frames_per_video: int = 16):
     return arrays_dataset(pairs, "samples", labels=labels, label_names=names)
 
 
+@dataclass
+class EmbeddingPrior:
+    """A map already built: its dataset, features and fitted projection, and (when known)
+    the report input's features and its nearest neighbours ``(indices, distances)``."""
+
+    dataset: object
+    features: object  # FeatureSet
+    projection: object  # Projection
+    query: np.ndarray | None = None  # (1, D)
+    neighbours: tuple | None = None
+
+
 @register("embedding", "Embedding map and nearest neighbours")
 def embedding_section(model, inp, options: ReportOptions, ctx, prior=None,
                       inputs=None) -> Section:
@@ -120,16 +139,25 @@ def embedding_section(model, inp, options: ReportOptions, ctx, prior=None,
     from workbench.io.scatter import legend_entries, render_scatter, scatter_panel
 
     _x, picture = model_picture(model, inp)
-    dataset = embedding_dataset(model, options, inputs or [inp])
-    features = cached_features(model, dataset, None, ctx=_share(ctx, 0.0, 0.6))
+    if prior is not None:
+        dataset, features, projection = prior.dataset, prior.features, prior.projection
+    else:
+        dataset = embedding_dataset(model, options, inputs or [inp])
+        features = cached_features(model, dataset, options.embed_layer,
+                                   ctx=_share(ctx, 0.0, 0.6))
     ctx.check()
-    query = extract_features(model, arrays_dataset([(inp.label, inp.image)]), features.layer)
-    index = FeatureIndex(features.features, options.metric)
+    query = prior.query if prior is not None and prior.query is not None else \
+        extract_features(model, arrays_dataset([(inp.label, inp.image)]),
+                         features.layer).features
     k = min(options.neighbours, len(features))
-    found, distances = index.query(query.features, k)
-    projection = project(features.features, options.embed_method, ctx=_share(ctx, 0.6, 1.0),
-                         device=model.device)
-    where = projection.transform(query.features)
+    if prior is not None and prior.neighbours is not None and len(prior.neighbours[0]) >= k:
+        found, distances = (np.asarray(a)[None, :k] for a in prior.neighbours)
+    else:
+        found, distances = FeatureIndex(features.features, options.metric).query(query, k)
+    if prior is None:
+        projection = project(features.features, options.embed_method,
+                             ctx=_share(ctx, 0.6, 1.0), device=model.device)
+    where = projection.transform(query)
     coords = np.vstack([projection.coords, where])
     labels = np.concatenate([features.labels, [len(features.label_names)]])
     names = [*features.label_names, "query"]
@@ -195,26 +223,43 @@ def _share(ctx: JobContext, low: float, high: float) -> JobContext:
                       cancel_event=ctx.cancel_event)
 
 
+def video_frames(info, options: ReportOptions) -> np.ndarray:
+    """The frames the video section predicts: every ``video_every``-th (or about
+    ``video_fps`` a second) within ``video_span``."""
+    from workbench.core.video import sampled_frames
+
+    first, last = options.video_span or (0, info.frame_count - 1)
+    return sampled_frames(info, options.video_every, options.video_fps, start=first,
+                          stop=last + 1)
+
+
 @register("video", "Video timeline", VIDEO)
 def video_section(model, inp, options: ReportOptions, ctx, prior=None) -> Section:
-    from workbench.core.video import aggregate, frame_predictions, mean_formula, sampled_frames
-    from workbench.core.video.export import timeline_figure
+    from workbench.core.video import aggregate, frame_predictions, mean_formula
+    from workbench.core.video.export import timeline_figure, timeline_series
+    from workbench.io.figure import FigurePanel
     from workbench.io.video import read_info
+    from workbench.io.video_write import render_timeline
 
     if not inp.video or not inp.path:
         raise WorkbenchError(f"the video section needs a video; {inp.label} is an image")
     info = read_info(inp.path)
     result = prior
     if result is None:
-        indices = sampled_frames(info, None, options.video_fps)
-        result = frame_predictions(model, inp.path, indices, 16, ctx)
+        result = frame_predictions(model, inp.path, video_frames(info, options), 16, ctx)
     _smoothed, video = aggregate(result.probs, "mean", 0.0)
     top1 = result.probs.argmax(axis=1)
     summary = {"aggregation": "mean"}
-    picture, title, _text, record = timeline_figure(model, info, result, summary,
-                                                    dark=options.dark)
-    params = {"frames per second sampled": options.video_fps,
-              "frames": len(result.indices), "aggregation": "mean",
+    _drawn, title, _text, record = timeline_figure(model, info, result, summary,
+                                                   dark=options.dark)
+    series = timeline_series(model, result)
+    chart = render_timeline(result.times, series, dark=options.dark,
+                            top1=[model.label(int(i)) for i in top1])
+    legend = [(name, colour) for name, (_values, colour) in series.items()]
+    picture = figure([FigurePanel(chart, legend=legend)], title, record, options.dark)
+    sampling = ({"every n-th frame": options.video_every} if options.video_every else
+                {"frames per second sampled": options.video_fps})
+    params = {**sampling, "frames": len(result.indices), "aggregation": "mean",
               "first frame": int(result.indices[0]), "last frame": int(result.indices[-1])}
     numbers = class_rows(model, video, options.topk, "video ")
     best = int(np.argmax(video))

@@ -85,7 +85,11 @@ class LessonDock(QDockWidget):
             window.resizeDocks([self], [self.preferred_width()], Qt.Orientation.Horizontal)
 
     def preferred_width(self) -> int:
-        return WIDTH_CHARS * self.fontMetrics().averageCharWidth() + 40
+        """``WIDTH_CHARS`` characters, but never more than a quarter of the window: the
+        tab beside it is what the audience looks at."""
+        wanted = WIDTH_CHARS * self.fontMetrics().averageCharWidth() + 40
+        window = self.parentWidget()
+        return min(wanted, max(240, window.width() // 4)) if window is not None else wanted
 
     def show_lesson(self, lesson) -> None:
         self.lesson = lesson

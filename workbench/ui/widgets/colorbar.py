@@ -144,7 +144,11 @@ class ColorBar(QWidget):
             painter.drawText(QRectF(x - 500, bar.bottom() + self._tick(), 1000, metrics.height()),
                              Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, text)
         top = bar.bottom() + self._tick() + metrics.height()
-        for number, line in enumerate(self._lines()):
+        lines = self._lines()
+        room = int((self.height() - top) // metrics.height())
+        if room < len(lines):  # squeezed: one line, elided, rather than lines cut in half
+            lines = [" ".join(lines)] if room >= 1 else []
+        for number, line in enumerate(lines):
             text = metrics.elidedText(line, Qt.TextElideMode.ElideMiddle, self.width() - 4)
             painter.drawText(QRectF(0, top + number * metrics.height(), self.width(),
                                     metrics.height()), Qt.AlignmentFlag.AlignCenter, text)

@@ -4,7 +4,6 @@ https://arxiv.org/abs/1412.6572)."""
 
 from __future__ import annotations
 
-import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -16,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.io.perturbation import amplify, perturbation_scale
 from workbench.ui.widgets.forms import row, stacked
 from workbench.ui.widgets.image_view import ImageView
 from workbench.ui.widgets.overlay_view import OverlayView
@@ -28,19 +28,6 @@ def scores_text(scores, extra=None) -> str:
     if extra is not None:
         lines.append(f"<i>target {extra.label} · {extra.prob:.1%}</i>")
     return "<br>".join(lines)
-
-
-def amplify(perturbation: np.ndarray, factor: float) -> np.ndarray:
-    """A signed perturbation shown around mid-grey, scaled so that it is visible."""
-    return np.clip(0.5 + perturbation * factor, 0.0, 1.0)
-
-
-def perturbation_scale(factor: float):
-    """The colour bar of the amplified perturbation: mid-grey is no change."""
-    from workbench.io.overlay import RAW, ColorScale
-
-    reach = 0.5 / factor * 255.0
-    return ColorScale("grey", -reach, reach, "change per channel (/255)", RAW)
 
 
 def steps_text(count: int) -> str:

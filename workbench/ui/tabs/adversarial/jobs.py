@@ -25,6 +25,7 @@ class AttackView:
     steps_run: int
     extras: dict = field(default_factory=dict)
     clips: tuple | None = None  # a clip model's (original, adversarial) clips (T, H, W, 3)
+    attack: object = None  # the core AttackResult, its tensors detached on the CPU
 
 
 def _scores(model, probs, k=3):
@@ -66,7 +67,24 @@ def attack_job(model, image, method, target, params, ctx) -> AttackView:
         _scores(model, result.probs_after[0]), bool(result.success[0]),
         _goal_met(quantized_top.index, true_class, target_class), quantized_top,
         target_class, true_class, method, int(result.steps_run), extras,
-        (clip_frames(x), clip_frames(adv)) if x.ndim == 5 else None)
+        (clip_frames(x), clip_frames(adv)) if x.ndim == 5 else None, portable(result))
+
+
+def portable(result):
+    """The AttackResult with every tensor detached on the CPU (safe in the GUI thread; the
+    clean logits computed now, on the worker)."""
+    import dataclasses
+
+    import torch
+
+    def cpu(value):
+        return value.detach().cpu() if isinstance(value, torch.Tensor) else value
+
+    return dataclasses.replace(
+        result, adversarial=cpu(result.adversarial), perturbation=cpu(result.perturbation),
+        clean_logits=cpu(result.logits_before), logits_after=cpu(result.logits_after),
+        targets=cpu(result.targets), source=cpu(result.source),
+        extras={k: cpu(v) for k, v in result.extras.items()})
 
 
 def clip_frames(x) -> np.ndarray:

@@ -42,6 +42,10 @@ class AdversarialPanel(TaskPanel):
         self.setObjectName("AdversarialPanel")
         self.methods: dict = {}
         self.result = None  # AttackView
+        self.result_model = None  # the model, input image and goal the result was made with
+        self.result_image = None
+        self.result_goal = None
+        self._asked = None
         self.sweep = None  # SweepView
         self.patch = None  # (patch, mask, history)
         self.patched = None
@@ -143,6 +147,7 @@ class AdversarialPanel(TaskPanel):
         if model is None or image is None or not self.methods:
             return
         method = self.method.currentData()
+        self._asked = (model, image, self.target())
         self.verdict.setText(f"running {self.methods[method].title} …")
         self.save_label.setText("")  # an earlier file's verdict is not this attack's
         self._handle = self.runner.submit(
@@ -153,11 +158,20 @@ class AdversarialPanel(TaskPanel):
 
     def _on_attack(self, view) -> None:
         self.result = view
+        self.result_model, self.result_image, self.result_goal = self._asked or (None,) * 3
         self.attacks.show()
         pair = view.clips or (view.original, view.adversarial)
         self.runner.submit(partial(cam_pair_job, self.state.model, *pair),
                            name="Grad-CAM of both", key="attack-cams",
                            on_finished=self.attacks.show_cams, on_error=self.state.error)
+
+    def last_attack(self):
+        """``(AttackResult, model, input image, goal)`` of the attack on screen, or ``None``;
+        the goal is what :meth:`target` asked for (``None``: untargeted)."""
+        view = self.result
+        if view is None or getattr(view, "attack", None) is None:
+            return None
+        return view.attack, self.result_model, self.result_image, self.result_goal
 
     def stop(self) -> None:
         self.runner.cancel(self._handle)

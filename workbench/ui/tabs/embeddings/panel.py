@@ -42,6 +42,10 @@ class EmbeddingsPanel(MapExports, TaskPanel):
         self.map_data = None  # MapData
         self.predictions = None  # (top-1 (N,), probabilities (N, C) float16)
         self.neighbours = None  # (query description, indices, distances)
+        self.neighbours_of = None  # (what was asked: a point index or "image", metric)
+        self.query = None  # (image, features (1, D)) of the current image placed on the map
+        self.map_model = self.map_spec = None  # what the map on screen was built from
+        self._building = None
         self.selection = np.zeros(0, int)
         self.source_path = ""
         self._handle = None
@@ -167,6 +171,7 @@ class EmbeddingsPanel(MapExports, TaskPanel):
         self.status.setText(f"building a {self.reducers[method].title} map …")
         self.predictions = None
         self.gallery.clear()
+        self._building = (model, spec)
         self._handle = self.runner.submit(
             partial(build_map_job, model, spec, self.layer.currentData(), method, params,
                     self.metric_combo.currentText()),
@@ -187,7 +192,9 @@ class EmbeddingsPanel(MapExports, TaskPanel):
 
     def _on_map(self, data) -> None:
         self.map_data = data
+        self.map_model, self.map_spec = self._building or (None, None)
         self.neighbours, self.selection = None, np.zeros(0, int)
+        self.neighbours_of = self.query = None
         self.gallery.clear()
         self.map.set_marks([])
         self.recolour()
@@ -208,6 +215,14 @@ class EmbeddingsPanel(MapExports, TaskPanel):
 
     def has_map(self) -> bool:
         return self.map_data is not None
+
+    def feature_set(self):
+        """The :class:`~workbench.core.embedding.FeatureSet` behind the map, or ``None``."""
+        return getattr(self.map_data, "features", None)
+
+    def projection(self):
+        """The fitted :class:`~workbench.core.embedding.Projection` of the map, or ``None``."""
+        return getattr(self.map_data, "projection", None)
 
     # ----------------------------------------------------------------- colours
     def recolour(self, *_args) -> None:
@@ -266,7 +281,7 @@ class EmbeddingsPanel(MapExports, TaskPanel):
         if data is None:
             return
         query = data.features.features[index : index + 1]
-        self._ask_neighbours(query, f"neighbours of {Path(data.names[index]).name}")
+        self._ask_neighbours(query, f"neighbours of {Path(data.names[index]).name}", index)
 
     def neighbours_of_current(self) -> None:
         data, image = self.map_data, self.state.image
@@ -276,23 +291,25 @@ class EmbeddingsPanel(MapExports, TaskPanel):
 
         def placed(result):
             features, coords = result
+            self.query = (image, features)
             self.map.set_marks([(coords[0, 0], coords[0, 1], "#ffd000")])
-            self._ask_neighbours(features, f"neighbours of {self.state.image_name}")
+            self._ask_neighbours(features, f"neighbours of {self.state.image_name}", "image")
 
         self.runner.submit(partial(image_features_job, self.state.model, data, [image]),
                            name="Place the current image", key="embedding-place",
                            on_finished=placed, on_error=self.state.error)
 
-    def _ask_neighbours(self, query, title: str) -> None:
+    def _ask_neighbours(self, query, title: str, of=None) -> None:
+        metric = self.metric_combo.currentText()
         self.runner.submit(
-            partial(neighbours_job, self.map_data, query, self.k.value(),
-                    self.metric_combo.currentText()),
+            partial(neighbours_job, self.map_data, query, self.k.value(), metric),
             name="Nearest neighbours", key="embedding-knn",
-            on_finished=partial(self._show_neighbours, title), on_error=self.state.error)
+            on_finished=partial(self._show_neighbours, title, (of, metric)),
+            on_error=self.state.error)
 
-    def _show_neighbours(self, title, result) -> None:
+    def _show_neighbours(self, title, of, result) -> None:
         indices, distances = result
-        self.neighbours = (title, indices[0], distances[0])
+        self.neighbours, self.neighbours_of = (title, indices[0], distances[0]), of
         self.map.select(indices[0])
         self.gallery.fill(self.map_data, indices[0], [f"{d:.3f}" for d in distances[0]],
                           f"{title} ({self.metric_combo.currentText()} distance)")

@@ -41,6 +41,8 @@ class FeatureVizPanel(TaskPanel):
         self.frames = 0
         self.history: list[tuple[int, float]] = []
         self.recipe: dict = {}
+        self.run_model = None  # the model of the last run
+        self.finished = False  # the last run reached its steps, its settings unchanged
         self.examples = []
         self._handle = None
         self._running = False
@@ -188,7 +190,11 @@ class FeatureVizPanel(TaskPanel):
         """Copy the form into the running job's config object (read at every step)."""
         if self.config is None:
             return
-        for name, value in self.live_form.values().items():
+        values = self.live_form.values()
+        if any(getattr(self.config, name) != value for name, value in values.items()):
+            self.finished = False
+            self.recipe["edited"] = True  # changed mid-run: no longer one recipe
+        for name, value in values.items():
             setattr(self.config, name, value)
 
     def run(self) -> None:
@@ -205,6 +211,7 @@ class FeatureVizPanel(TaskPanel):
             return
         self.session = {"target_steps": self.steps.value()}
         self.history, self.frames = [], 0
+        self.run_model, self.finished, self._objective = model, False, objective
         self.recipe = {"model": model.name, "weights": model.source,
                        "objective": objective.description, "size": self.size_spin.value(),
                        "images": self.batch.value(), "seed": self.seed.value(),
@@ -259,6 +266,9 @@ class FeatureVizPanel(TaskPanel):
         if snapshot is not None:
             self._on_frame(snapshot)
         self._running = False
+        target = (self.session or {}).get("target_steps", 0)
+        self.finished = (snapshot is not None and snapshot.step >= target
+                         and not self.recipe.get("edited"))
         self.status.setText(self.status.text() + " · done")
 
     def _on_stopped(self) -> None:
@@ -272,6 +282,17 @@ class FeatureVizPanel(TaskPanel):
         self._running = False
         self.status.setText(message)
         self.state.error(message)
+
+    def last_run(self) -> dict | None:
+        """The finished run on screen and its recipe (model, objective, config values, steps,
+        size, seed, images, start, snapshot), or ``None``."""
+        from dataclasses import asdict
+
+        if not self.finished or self._running or self.snapshot is None or self.config is None:
+            return None
+        return {**{k: self.recipe.get(k) for k in ("size", "seed", "images", "start")},
+                "model": self.run_model, "objective": self._objective, "snapshot": self.snapshot,
+                "config": asdict(self.config), "steps": int(self.snapshot.step)}
 
     # ------------------------------------------------------------ save, units
     def save_image(self, index: int, path: str | None = None) -> str | None:

@@ -1,6 +1,7 @@
 """Save and restore the Feature visualization tab: the recipe (objective, layer, unit,
-images, size, steps, seed, start, live settings) and the optimized images with their
-objective curve, shown again without optimizing."""
+images, size, steps, seed, start, live settings), the optimized images with their
+objective curve, and the dataset examples (the crops that excite the channel most), shown
+again without optimizing or ranking."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ def capture(panel) -> tuple[dict, dict]:
                "class": w.class_index(panel.class_box), "negative": panel.negative.isChecked(),
                "start_from": panel.start_from.currentText(),
                "live": panel.live_form.values(), "recipe": panel.recipe,
+               "view": panel.view_tabs.currentIndex(),
                **{name: getattr(panel, name).value() for name in SPINS}}
     arrays = {}
     snapshot = panel.snapshot
@@ -24,6 +26,14 @@ def capture(panel) -> tuple[dict, dict]:
                                "steps_per_second": float(snapshot.steps_per_second)}
         arrays = {"images": w.float32(snapshot.images), "values": w.float32(snapshot.values),
                   "history": np.asarray(panel.history, np.float64).reshape(-1, 2)}
+    if panel.examples:
+        shown = panel.example_views[:len(panel.examples)]
+        choices["examples"] = {"status": panel.examples_status.text(),
+                               "rows": [{"index": int(e.index), "score": float(e.score),
+                                         "title": v.title.text()}
+                                        for e, v in zip(panel.examples, shown, strict=False)]}
+        for i, example in enumerate(panel.examples):
+            arrays[f"example_{i}"] = w.float32(example.crop)
     return choices, arrays
 
 
@@ -39,7 +49,28 @@ def restore(panel, choices: dict, arrays: dict) -> list[str]:
     w.choose_text(panel.start_from, choices.get("start_from"), "start", problems)
     w.set_form(panel.live_form, choices.get("live"), problems)
     _restore_images(panel, choices, arrays, problems)
+    _restore_examples(panel, choices.get("examples"), arrays, problems)
+    panel.view_tabs.setCurrentIndex(int(choices.get("view", 0) or 0))
     return problems
+
+
+def _restore_examples(panel, saved, arrays: dict, problems: list[str]) -> None:
+    if not saved or not saved.get("rows"):
+        return
+    from workbench.core.featureviz.dataset_examples import Example
+
+    rows = saved["rows"]
+    crops = [arrays.get(f"example_{i}") for i in range(len(rows))]
+    if any(crop is None or crop.ndim != 3 for crop in crops):
+        problems.append("the dataset examples could not be read: rank them again")
+        return
+    examples = [Example(int(r["index"]), float(r["score"]), crop, crop)
+                for r, crop in zip(rows, crops, strict=True)]
+    names = {int(r["index"]): "" for r in rows}  # the titles are put back below
+    panel._show_examples(panel.layer.currentData(), panel.channel.value(), names, examples)
+    for view, row in zip(panel.example_views, rows, strict=False):
+        view.set_title(str(row.get("title", "")))
+    panel.examples_status.setText(str(saved.get("status", "")))
 
 
 def _restore_images(panel, choices: dict, arrays: dict, problems: list[str]) -> None:

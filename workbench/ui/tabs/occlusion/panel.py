@@ -34,6 +34,7 @@ class OcclusionPanel(TaskPanel):
         self.base = None  # (input image, probabilities) for the current model and image
         self.masked = None  # last MaskedPrediction
         self.sweep = None  # last OcclusionResult (possibly partial)
+        self.sweep_model = self.sweep_used_fill = None  # the model and fill the sweep ran with
         self._sweep_handle = None
         self._pending_sweep = None
         self._redraw = QTimer(self, singleShot=True, interval=REDRAW_MS, timeout=self._draw_pending)
@@ -169,6 +170,7 @@ class OcclusionPanel(TaskPanel):
             self.state.error(str(exc))
             return
         self.sweep = None
+        self.sweep_model, self.sweep_used_fill = model, self.sweep_fill_value()
         self.sweeps.clear()
         self.sweep_status.setText("running …")
         self._sweep_handle = self.runner.submit(
@@ -177,6 +179,17 @@ class OcclusionPanel(TaskPanel):
             name="Occlusion sweep", key="occlusion-sweep",
             on_partial=self._queue_sweep, on_finished=self._on_sweep_done,
             on_cancelled=self._on_sweep_cancelled, on_error=self.state.error)
+
+    def sweep_fill_value(self):
+        """The sweep's fill as the core takes it (a grey level or a fill name)."""
+        from workbench.core.occlusion import parse_fill
+
+        return parse_fill(self.sweep_fill.value())
+
+    def painted_mask(self):
+        """The painted mask ``(H, W)`` (white = hidden), or ``None`` when nothing is painted."""
+        mask = getattr(self.canvas, "mask", None)
+        return mask if mask is not None and mask.size > 1 and mask.any() else None
 
     def _queue_sweep(self, result) -> None:
         """Keep the newest partial result; draw at most every REDRAW_MS (the GUI stays free)."""

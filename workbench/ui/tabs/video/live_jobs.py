@@ -54,3 +54,10 @@ class LiveInput:
 
     frame: np.ndarray
     clip: list | None = None
+
+
+def clip_step(model, fps: float) -> int:
+    """Every how many frames a clip model's clip takes one, for a source at ``fps``."""
+    from workbench.core.video.clips import default_step
+
+    return default_step(model, fps)

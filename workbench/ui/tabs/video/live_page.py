@@ -25,16 +25,17 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QLabel,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
-from workbench.io.live import FileFrameSource, LatestFrame, LiveScheduler, Recorder, stats_text
+from workbench.io.live import FileFrameSource, LatestFrame, LiveScheduler, Recorder
 from workbench.ui.freeze import freeze
-from workbench.ui.tabs.video.camera import CAMERA_FPS, CameraSource, camera_devices
-from workbench.ui.tabs.video.live_jobs import LiveInput, LiveResult, live_job
-from workbench.ui.theme import style_all_plots, theme_signals
+from workbench.ui.tabs.video.camera import CameraSource, camera_devices
+from workbench.ui.tabs.video.live_display import LiveDisplay
+from workbench.ui.tabs.video.live_jobs import LiveInput, LiveResult, clip_step, live_job
+from workbench.ui.tabs.video.live_record import LiveRecording, wrapped_label
+from workbench.ui.theme import theme_signals
 from workbench.ui.widgets.charts import TopKChart
 from workbench.ui.widgets.control_column import ControlColumn
 from workbench.ui.widgets.display_controls import DisplayControls
@@ -43,12 +44,11 @@ from workbench.ui.widgets.overlay_view import OverlayView
 
 LIVE_KEY = "live"
 POLL_MS = 10  # how often the GUI thread looks for a new frame
-STATS_EVERY_S = 0.25
 TOPK = 5
 VIDEO_FILTER = "Videos (*.mp4 *.mov *.mkv *.avi *.webm *.m4v *.gif);;All files (*)"
 
 
-class LivePage(QWidget):
+class LivePage(LiveRecording, LiveDisplay, QWidget):
     """Live predictions on a camera or a file played live.
 
     Signals: ``frozen(image, name)`` — Freeze was pressed: the frame shown, ``(H, W, 3)``
@@ -98,7 +98,7 @@ class LivePage(QWidget):
         self.source_combo = QComboBox()
         self.source_combo.setToolTip("a camera, or a video file played at its own rate as if "
                                      "it came from one")
-        self.file_label = _label("")
+        self.file_label = wrapped_label("")
         choose = button("Choose…", "the video file to play live", self.choose_file)
         self.start_button = button("Start", "start the source and predict its newest frame",
                                    self.start, "startLive")
@@ -120,25 +120,6 @@ class LivePage(QWidget):
         show_form.addRow(self.cam_box)
         show_form.addRow(self.display)
         return stacked(source, show, self._keep_box(), margins=True)
-
-    def _keep_box(self) -> QGroupBox:
-        self.freeze_button = button("Freeze", "this frame to the Inputs, for every other tab",
-                                    self.freeze, "freezeLive")
-        self.record_button = QPushButton("Record…")
-        self.record_button.setObjectName("recordLive")
-        self.record_button.setCheckable(True)
-        self.record_button.setToolTip("record the source's frames, at their own times, to "
-                                      "an MP4 (press again to finish the file)")
-        self.record_button.toggled.connect(self._record_toggled)
-        self.stats = _label("")
-        self.stats.setObjectName("liveStats")
-        self.status = _label("Choose a source and press Start.")
-        box = QGroupBox("Live")
-        form = QFormLayout(box)
-        form.addRow(row(self.freeze_button, self.record_button))
-        form.addRow(self.stats)
-        form.addRow(self.status)
-        return box
 
     # ---------------------------------------------------------------- sources
     def refresh_sources(self) -> None:
@@ -178,10 +159,6 @@ class LivePage(QWidget):
 
     def ask_open_path(self) -> str:
         return QFileDialog.getOpenFileName(self, "Play a video live", "", VIDEO_FILTER)[0]
-
-    def ask_save_path(self) -> str:
-        path = QFileDialog.getSaveFileName(self, "Record to", "live.mp4", "MP4 (*.mp4)")[0]
-        return path if not path or path.lower().endswith(".mp4") else path + ".mp4"
 
     # --------------------------------------------------------------- running
     @property
@@ -302,7 +279,7 @@ class LivePage(QWidget):
             return None
         if model.kind != "video":
             return LiveInput(frame)
-        step = _clip_step(model, self.source.fps)
+        step = clip_step(model, self.source.fps)
         span = (model.num_frames - 1) * step + 1
         self._clip.append(frame)
         while len(self._clip) > span:
@@ -351,102 +328,6 @@ class LivePage(QWidget):
             self._job = None
             self._stop_with("Stopped: the live prediction was cancelled")
 
-    # --------------------------------------------------------------- drawing
-    def _show_frame(self, frame: np.ndarray) -> None:
-        self.shown = frame
-        self.view.set_image(frame)
-
-    def _show_result(self, item: LiveInput, model, result: LiveResult) -> None:
-        from workbench.core.preprocess import crop_box
-
-        self.result = result
-        self._show_frame(item.frame)
-        if result.heat is not None:
-            top, left, h, w = crop_box(*item.frame.shape[:2], model.input_size)
-            self.view.set_map(result.heat, units="Grad-CAM value", rect=(left, top, w, h))
-            self.view.set_title(f"Grad-CAM of {result.top[0].label} · layer {result.layer}")
-        elif self.view.heat is not None:
-            self.view.set_map(None)
-            self.view.set_title("live")
-        self.chart.show_scores(result.top)  # with the frame, the map and the label: all agree
-        best = result.top[0]
-        self.top_label.setText(f"{best.label} {best.prob * 100:.1f} %")
-
-    def _show_stats(self, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self._stats_at < STATS_EVERY_S:
-            return
-        self._stats_at = now
-        self.stats.setText(stats_text(self.scheduler.fps(now), self.scheduler.latency(),
-                                      self.dropped))
-        if self.recorder is not None:
-            self.stats.setText(self.stats.text() + f" · recording {self.recorder.written}")
-
-    @property
-    def dropped(self) -> int:
-        """Frames that were never predicted: replaced in the mailbox or while waiting."""
-        return self.mailbox.dropped + self.scheduler.dropped
-
-    def _cam_toggled(self, on: bool) -> None:
-        if not on and self.view.heat is not None:
-            self.view.set_map(None)
-            self.view.set_title("live")
-
-    def _on_theme(self, _theme) -> None:
-        style_all_plots(self)
-
-    # ------------------------------------------------------------ keep / record
-    def freeze(self) -> None:
-        """Send the frame on screen to the Inputs (``frozen``)."""
-        frame = self.shown if self.shown is not None else (
-            self.latest.frame if self.latest is not None else None)
-        if frame is None:
-            self.status.setText("Nothing to freeze yet: press Start.")
-            return
-        name = f"{self.source_name or 'live'} · live {time.strftime('%H:%M:%S')}"
-        self.frozen.emit(frame.astype(np.float32) / 255.0, name)
-
-    def _record_toggled(self, on: bool) -> None:
-        if on and self.recorder is None:
-            path = self.ask_save_path()
-            if not path or not self.start_recording(path):
-                self.record_button.setChecked(False)
-        elif not on:
-            self.stop_recording()
-
-    def start_recording(self, path) -> bool:
-        """Record every frame the source delivers from now on to the MP4 ``path``."""
-        if self.source is None:
-            self.status.setText("Start a source first, then record.")
-            return False
-        self.stop_recording()
-        self.record_path = str(path)
-        self.recorder = Recorder(path, self.source.fps or CAMERA_FPS)
-        self._check_record(True)
-        self.status.setText(f"Recording to {Path(path).name} …")
-        return True
-
-    def stop_recording(self) -> Path | None:
-        """Finish the recording (if any); the file's path, or ``None``."""
-        recorder, self.recorder = self.recorder, None
-        self._check_record(False)
-        if recorder is None:
-            return None
-        try:
-            path = recorder.close()
-        except Exception as exc:  # noqa: BLE001 - a failed encoder is a message
-            self.status.setText(f"The recording failed: {exc}")
-            return None
-        self.status.setText(f"Recorded {recorder.written} frames to {path}" if path
-                            else "Nothing was recorded")
-        return path
-
-    def _check_record(self, on: bool) -> None:
-        self.record_button.blockSignals(True)
-        self.record_button.setChecked(on)
-        self.record_button.setText("Stop recording" if on else "Record…")
-        self.record_button.blockSignals(False)
-
     # ---------------------------------------------------------------- events
     def showEvent(self, event):  # noqa: N802 - Qt override
         """Cameras are looked for when the page shows (Qt Multimedia loads only then)."""
@@ -464,14 +345,3 @@ class LivePage(QWidget):
         self.stop()
         super().closeEvent(event)
 
-
-def _clip_step(model, fps: float) -> int:
-    from workbench.core.video.clips import default_step
-
-    return default_step(model, fps)
-
-
-def _label(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    return label

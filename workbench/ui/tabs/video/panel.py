@@ -16,14 +16,13 @@ from workbench.ui.tabs.base import TaskPanel
 from workbench.ui.tabs.video.controls import build_controls
 from workbench.ui.tabs.video.exports import VideoExports
 from workbench.ui.tabs.video.jobs import (
-    clip_maps_job,
     clip_predictions_job,
-    maps_job,
     nearest_row,
     open_job,
     predictions_job,
 )
 from workbench.ui.tabs.video.live_page import LivePage
+from workbench.ui.tabs.video.maps import VideoMaps
 from workbench.ui.tabs.video.moments import VideoMoments
 from workbench.ui.tabs.video.player import Player
 from workbench.ui.tabs.video.timeline import Timeline
@@ -36,7 +35,7 @@ KEYS = (("Space", "toggle"), ("Left", "back"), ("Right", "on"), ("Home", "home")
         ("End", "end"))
 
 
-class VideoPanel(VideoMoments, VideoExports, TaskPanel):
+class VideoPanel(VideoMaps, VideoMoments, VideoExports, TaskPanel):
     title = "Video"
 
     def __init__(self, state, runner, io_runner=None, parent=None):
@@ -45,6 +44,8 @@ class VideoPanel(VideoMoments, VideoExports, TaskPanel):
         self.io_runner = io_runner or runner
         self.path, self.info = None, None
         self.predictions = None  # FramePredictions (possibly partial)
+        self.predictions_path = self.predictions_model = None  # what they were computed on
+        self.predictions_done = False  # every sampled frame (or clip) predicted
         self.smoothed = self.video_probs = None
         self.maps = None  # FrameMaps
         self.map_limits: tuple[float, float] | None = None  # the maps' range so far
@@ -136,6 +137,7 @@ class VideoPanel(VideoMoments, VideoExports, TaskPanel):
 
     def _on_model(self, model) -> None:
         self.predictions = self.maps = None
+        self.predictions_done = False
         self._clear_moments()
         self._show_clip_rows()
         self.layer.set_model(model)
@@ -166,6 +168,7 @@ class VideoPanel(VideoMoments, VideoExports, TaskPanel):
 
         self.path, self.info = path, info
         self.predictions = self.maps = None
+        self.predictions_done = False
         self._clear_moments()
         self.timeline.plot_probabilities(np.zeros(0), np.zeros((0, 1)), [], [])
         self.legend.set_entries([])
@@ -227,6 +230,8 @@ class VideoPanel(VideoMoments, VideoExports, TaskPanel):
         if planned is None:
             return
         job, name, what = planned
+        self.predictions_path, self.predictions_model = self.path, self.state.model
+        self.predictions_done = False
         self.status.setText(f"predicting {what} …")
         self._handle = self.runner.submit(
             job, name=name,
@@ -246,8 +251,15 @@ class VideoPanel(VideoMoments, VideoExports, TaskPanel):
     def _done(self, result) -> None:
         self._redraw.stop()
         self.predictions = result
+        self.predictions_done = result.done == len(result.indices)
         self._draw_predictions()
         self.status.setText(self._progress_text("done"))
+
+    def finished_predictions(self):
+        """``(predictions, video path, model)`` of a finished timeline, or ``None``."""
+        if self.predictions is None or not self.predictions_done:
+            return None
+        return self.predictions, self.predictions_path, self.predictions_model
 
     def _progress_text(self, word: str) -> str:
         result = self.predictions
@@ -316,61 +328,6 @@ class VideoPanel(VideoMoments, VideoExports, TaskPanel):
         self.now.setText(f"<b>{where}</b>: "
                          f"{model.label(int(raw.argmax()))} {raw.max():.1%} · smoothed: "
                          f"{model.label(int(calm.argmax()))} {calm.max():.1%}")
-
-    # ------------------------------------------------------------------ maps
-    def run_maps(self) -> None:
-        model, indices = self.state.model, self._frames_to_run()
-        if indices is None or not self.method.count():
-            return
-        method, layer = self.method.currentData(), self.layer.layer()
-        target = None if self.each_top1.isChecked() else self.map_target.index_value()
-        if self.is_clip_model():
-            job = partial(clip_maps_job, model, self.path, self.clip_spec(), self.first.value(),
-                          self.last.value() + 1, method, layer, target,
-                          {"weighting": self.weighting.currentData()}
-                          if self._method_weights() else None)
-            name, what = "Clip maps", "the clips"
-        else:
-            job = partial(maps_job, model, self.path, indices, method, layer, target, None)
-            name, what = "Per-frame maps", f"{len(indices)} frames"
-        self.status.setText(f"maps of {what} …")
-        self._handle = self.runner.submit(
-            job, name=name, key="video-maps", on_partial=self._maps_arrived,
-            on_finished=self._maps_arrived, on_error=self.state.error)
-
-    def _maps_arrived(self, maps) -> None:
-        self.maps = maps
-        done = maps.maps[: maps.done]  # the video's range, once per arrival, not per frame
-        self.map_limits = (float(np.nanmin(done)), float(np.nanmax(done))) if maps.done else None
-        self.status.setText(f"maps: {maps.done} of {len(maps.indices)} frames")
-        self.show_map()
-
-    def show_map(self) -> None:
-        maps, view = self.maps, self.player.model_view
-        view.overlay_style = self.display.current_style()  # drawn once, by set_map
-        if maps is None or maps.done == 0:
-            view.set_map(None)
-            return
-        row = nearest_row(maps.indices[: maps.done], self.player.index)
-        one_range = self.map_range.currentData() == "video"  # intensity compares over time
-        view.set_map(maps.maps[row], units="attribution value",
-                     limits=self.map_limits if one_range else None)
-        weighting = maps.extras.get("weighting_text")
-        view.set_title(f"{self.method.currentText()} · frame {maps.indices[row]}"
-                       + (f" · {weighting}" if weighting else ""))
-
-    def _method_weights(self) -> bool:
-        """The chosen method has channel weights that can be taken per clip or per time."""
-        from workbench.core.attribution import METHODS
-
-        name = self.method.currentData()
-        params = METHODS[name].params_cls if name in METHODS else None
-        return params is not None and "weighting" in getattr(params, "__dataclass_fields__", {})
-
-    def on_method(self, *_args) -> None:
-        """The channel weighting is a choice for clip models' CAMs only."""
-        self.maps_form.setRowVisible(self.weighting, self.is_clip_model())
-        self.weighting.setEnabled(self.is_clip_model() and self._method_weights())
 
     # ----------------------------------------------------------------- frame
     def frame_to_inputs(self) -> None:

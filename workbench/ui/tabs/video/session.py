@@ -1,6 +1,7 @@
 """Save and restore the Video tab: the frame step and range, clip settings, how frames
 combine over time, the followed classes, the maps' settings, the position in the video,
-and the timeline's predictions (drawn again without running the model)."""
+and what was computed on it: the timeline's predictions and the per-frame (or clip) maps,
+drawn again without running the model."""
 
 from __future__ import annotations
 
@@ -20,16 +21,26 @@ def capture(panel) -> tuple[dict, dict]:
                "map_target": w.class_index(panel.map_target),
                "display": w.style_of(panel.display), "mode": panel.modes.currentIndex(),
                **{name: getattr(panel, name).value() for name in SPINS}}
+    arrays: dict = {}
+    if panel.path is None:
+        return choices, arrays
     result = panel.predictions
-    if result is None or panel.path is None:
-        return choices, {}
-    choices["predictions"] = {"done": int(result.done), "from_cache": int(result.from_cache)}
-    arrays = {"indices": np.asarray(result.indices, np.int64),
-              "times": np.asarray(result.times, np.float64), "probs": w.float32(result.probs)}
-    if getattr(result, "spec", None) is not None:
-        spec = result.spec
-        choices["predictions"]["clip"] = [spec.frames, spec.step, spec.stride]
-        arrays["starts"] = np.asarray(result.starts, np.int64)
+    if result is not None:
+        choices["predictions"] = {"done": int(result.done),
+                                  "from_cache": int(result.from_cache)}
+        arrays.update(indices=np.asarray(result.indices, np.int64),
+                      times=np.asarray(result.times, np.float64), probs=w.float32(result.probs))
+        if getattr(result, "spec", None) is not None:
+            spec = result.spec
+            choices["predictions"]["clip"] = [spec.frames, spec.step, spec.stride]
+            arrays["starts"] = np.asarray(result.starts, np.int64)
+    maps = panel.maps
+    if maps is not None and maps.done:
+        choices["maps"] = {"method": maps.method, "layer": maps.layer, "done": int(maps.done),
+                           "extras": {k: v for k, v in maps.extras.items()
+                                      if isinstance(v, str)}}
+        arrays.update(map_indices=np.asarray(maps.indices, np.int64),
+                      maps=w.float32(maps.maps), map_targets=np.asarray(maps.targets, np.int64))
     return choices, arrays
 
 
@@ -56,6 +67,7 @@ def restore(panel, choices: dict, arrays: dict) -> list[str]:
                         problems)
     if saved_path and saved_path == panel.path:
         _restore_predictions(panel, choices.get("predictions"), arrays, problems)
+        _restore_maps(panel, choices.get("maps"), arrays, problems)
         panel.player.seek_index(int(choices.get("position", 0)))
     return problems
 
@@ -85,3 +97,22 @@ def _restore_predictions(panel, saved, arrays: dict, problems: list[str]) -> Non
     panel.predictions = result
     panel._draw_predictions()
     panel.status.setText(panel._progress_text("restored"))
+
+
+def _restore_maps(panel, saved, arrays: dict, problems: list[str]) -> None:
+    if not saved:
+        return
+    maps, indices = arrays.get("maps"), arrays.get("map_indices")
+    targets = arrays.get("map_targets")
+    if maps is None or indices is None or targets is None or maps.ndim != 3 \
+            or not len(maps) == len(indices) == len(targets):
+        problems.append("the video's maps could not be read: press Compute maps again")
+        return
+    from workbench.core.video.frames import FrameMaps
+
+    status = panel.status.text()
+    panel._maps_arrived(FrameMaps(indices, maps, targets, str(saved.get("method", "")),
+                                  saved.get("layer"), int(saved.get("done", len(maps))),
+                                  dict(saved.get("extras") or {})))
+    if panel.predictions is not None:
+        panel.status.setText(status)  # the timeline's word, as after a run
