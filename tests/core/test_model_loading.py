@@ -177,3 +177,44 @@ def test_model_with_wrong_output_shape(tmp_path):
     torch.jit.script(nn.Conv2d(3, 2, 3)).save(str(path))
     with pytest.raises(ModelLoadError, match="must return"):
         load_model(str(path), checkpoint=CheckpointOptions(input_size=16))
+
+
+def test_random_weights_are_seeded_by_the_name():
+    """NAME:random is the same model every time (seed 0); NAME:random:SEED another one;
+    the caller's random state is left alone."""
+    import torch
+
+    from workbench.core.models.registry import load_model, parse_spec
+
+    assert parse_spec("resnet18:random:7").seed == 7 and not parse_spec("resnet18:random").seed
+    torch.manual_seed(123)
+    before = torch.rand(1)
+    torch.manual_seed(123)
+    first, again = load_model("resnet18:random"), load_model("resnet18:random")
+    assert torch.equal(torch.rand(1), before)
+    other = load_model("resnet18:random:1")
+    x = torch.rand(2, 3, 224, 224)
+    with torch.no_grad():
+        assert torch.equal(first.module(x), again.module(x))
+        assert not torch.allclose(first.module(x), other.module(x))
+    assert (first.name, other.name) == ("resnet18:random", "resnet18:random:1")
+
+
+def test_a_zoo_prefix_without_its_library_says_how_to_install(monkeypatch):
+    import builtins
+
+    from workbench.core.models import registry
+    from workbench.errors import ModelLoadError
+
+    real_import = builtins.__import__
+
+    def no_zoo(name, *args, **kwargs):
+        if name.startswith("workbench.core.models.timm_zoo") or name == "timm":
+            raise ModuleNotFoundError(f"No module named '{name}'", name="timm")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_zoo)
+    monkeypatch.delitem(__import__("sys").modules, "workbench.core.models.timm_zoo",
+                        raising=False)
+    with pytest.raises(ModelLoadError, match=r"pip install -e \".\[timm\]\""):
+        registry.zoo_module("timm")

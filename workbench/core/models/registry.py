@@ -28,23 +28,40 @@ class ModelListing:
     weights: str | None
 
 
+# model zoos named by a prefix (``timm:NAME``, ``hf:ORG/NAME``, ``clip:ARCH``): each module
+# has ``build(name, pretrained, download, ctx, seed) -> (net, prep, labels, source, kind)``
+ZOOS = {"timm": "workbench.core.models.timm_zoo", "hf": "workbench.core.models.hf_zoo",
+        "clip": "workbench.core.models.clip_zoo"}
+
+
 @dataclass(frozen=True)
 class ParsedSpec:
-    family: str  # "builtin", "torchvision" or "checkpoint"
+    family: str  # "builtin", "torchvision", "checkpoint" or a key of ZOOS
     name: str
     pretrained: bool = True
+    seed: int = 0  # of random weights: NAME:random:SEED (default 0) is the same model each time
+
+
+def split_random(spec: str) -> tuple[str, bool, int]:
+    """``NAME``, ``NAME:random`` or ``NAME:random:SEED`` → (NAME, random?, seed)."""
+    head, sep, tail = spec.rpartition(RANDOM_SUFFIX + ":")
+    if sep and tail.isdigit():
+        return head, True, int(tail)
+    if spec.endswith(RANDOM_SUFFIX):
+        return spec[: -len(RANDOM_SUFFIX)], True, 0
+    return spec, False, 0
 
 
 def parse_spec(spec: str) -> ParsedSpec:
     spec = spec.strip()
     if spec in builtin.BUILDERS:
         return ParsedSpec("builtin", spec)
-    base, random = (spec[: -len(RANDOM_SUFFIX)], True) if spec.endswith(RANDOM_SUFFIX) else (
-        spec,
-        False,
-    )
+    base, random, seed = split_random(spec)
+    prefix, colon, rest = base.partition(":")
+    if colon and prefix in ZOOS and rest:
+        return ParsedSpec(prefix, rest, pretrained=not random, seed=seed)
     if torchvision_zoo.zoo_entry(base) is not None:
-        return ParsedSpec("torchvision", base, pretrained=not random)
+        return ParsedSpec("torchvision", base, pretrained=not random, seed=seed)
     if Path(spec).exists() or spec.lower().endswith(CHECKPOINT_SUFFIXES) or "/" in spec:
         return ParsedSpec("checkpoint", spec)
     raise ModelLoadError(
@@ -96,6 +113,32 @@ def load_model(
     device = resolve_device(str(device))
     parsed = parse_spec(spec)
     ctx.progress(0.05, f"Building {parsed.name}")
+    with seeded(parsed):
+        net, prep, labels, source, kind = _build(parsed, download, checkpoint, ctx)
+    ctx.check()
+    name = parsed.name if parsed.family not in ZOOS else f"{parsed.family}:{parsed.name}"
+    name = name if parsed.pretrained else name + RANDOM_SUFFIX + (
+        f":{parsed.seed}" if parsed.seed else "")
+    return wrap_model(net, prep, labels, name, source, kind, device, ctx)
+
+
+def seeded(parsed: ParsedSpec):
+    """Random weights drawn from the spec's seed, so that two commands on ``NAME:random``
+    see the same model (the caller's random state is left as it was)."""
+    import contextlib
+
+    import torch
+
+    if parsed.pretrained:
+        return contextlib.nullcontext()
+    stack = contextlib.ExitStack()
+    stack.enter_context(torch.random.fork_rng(devices=[]))
+    torch.manual_seed(parsed.seed)
+    return stack
+
+
+def _build(parsed: ParsedSpec, download: bool, checkpoint, ctx):
+    """``(net, prep, labels, source, kind)`` of a parsed spec."""
     if parsed.family == "builtin":
         net, prep, labels, source = builtin.BUILDERS[parsed.name]()
         kind = builtin.entry(parsed.name).kind
@@ -104,11 +147,25 @@ def load_model(
             parsed.name, parsed.pretrained, download, ctx
         )
         kind = torchvision_zoo.zoo_entry(parsed.name).kind
+    elif parsed.family in ZOOS:
+        net, prep, labels, source, kind = zoo_module(parsed.family).build(
+            parsed.name, parsed.pretrained, download, ctx, parsed.seed)
     else:
         net, prep, labels, source, kind = _from_checkpoint(parsed.name, checkpoint)
-    ctx.check()
-    name = parsed.name if parsed.pretrained else parsed.name + RANDOM_SUFFIX
-    return wrap_model(net, prep, labels, name, source, kind, device, ctx)
+    return net, prep, labels, source, kind
+
+
+def zoo_module(family: str):
+    """The module of a prefixed zoo; a clear message when its library is not installed."""
+    import importlib
+
+    try:
+        return importlib.import_module(ZOOS[family])
+    except ModuleNotFoundError as exc:
+        missing = exc.name or family
+        raise ModelLoadError(
+            f"'{family}:' models need the package '{missing}': pip install -e \".[{family}]\" "
+            f"(or \".[models]\" for timm, Hugging Face and CLIP)") from exc
 
 
 def _from_checkpoint(path: str, options: CheckpointOptions | None):
