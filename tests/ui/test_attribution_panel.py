@@ -169,3 +169,13 @@ def test_a_constant_map_is_shown_with_a_warning(qtbot):
     assert not view.warning.isHidden() and "constant" in view.warning.text()
     view.set_map(np.eye(8, dtype=np.float32))
     assert view.warning.isHidden() and not view.colorbar.isHidden()
+
+
+def test_channel_weights_row_only_for_clip_models(qtbot, panel):
+    """Grad-CAM's clip | per-time weighting means nothing for an image model: hidden."""
+    form = panel.form
+    assert "weighting" in form.editors
+    assert not form._layout.isRowVisible(form.editors["weighting"])
+    panel.window_.model_dock.load("motion_3d")
+    qtbot.waitUntil(lambda: panel.state.model.name == "motion_3d", timeout=TIMEOUT)
+    assert form._layout.isRowVisible(form.editors["weighting"])

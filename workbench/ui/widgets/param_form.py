@@ -97,3 +97,9 @@ class ParamForm(QWidget):
 
     def values(self) -> dict:
         return {name: getter() for name, getter in self._getters.items()}
+
+    def show_field(self, name: str, shown: bool) -> None:
+        """Show or hide one field's row (e.g. a setting that means nothing for this model);
+        a hidden field keeps its value."""
+        if name in self.editors:
+            self._layout.setRowVisible(self.editors[name], shown)

@@ -157,8 +157,13 @@ class AttributionPanel(TaskPanel):
         if not self.methods:
             self._load_methods()
         self.targets.set_labels(model.labels)
+        self._show_clip_fields(model)
         self._show_estimate()
         self.request_refresh()
+
+    def _show_clip_fields(self, model) -> None:
+        """Channel weights per time slice mean something for clip models only."""
+        self.form.show_field("weighting", model is not None and model.kind == "video")
 
     def _on_image(self, _image) -> None:
         self.targets.choose(None, emit=False)
@@ -169,6 +174,7 @@ class AttributionPanel(TaskPanel):
             return
         method = self.methods[self.current_method()]
         self.form.set_params(method.params_cls)
+        self._show_clip_fields(self.state.model)
         self.layer_combo.setEnabled(method.needs_layer)
         self._on_params()
 
