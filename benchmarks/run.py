@@ -30,6 +30,7 @@ SUITES = (
     ("live", "benchmarks.bench_live", True),
     ("clips", "benchmarks.bench_clips", False),
     ("inspect", "benchmarks.bench_inspect", False),
+    ("zoo_load", "benchmarks.bench_zoo_load", False),
     ("responsiveness", "benchmarks.bench_responsiveness", True),
     ("soak", "benchmarks.bench_soak", True),
 )

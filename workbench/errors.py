@@ -37,6 +37,10 @@ class ArchitectureNeededError(ModelLoadError):
     """A state dict was given without the architecture it belongs to."""
 
 
+class CodeNeededError(ModelLoadError):
+    """A trusted pickled model's class lives in code that is not on the import path."""
+
+
 class InputError(WorkbenchError):
     """An input tensor or parameter is not usable (wrong shape, NaN, out of range)."""
 

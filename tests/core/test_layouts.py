@@ -117,13 +117,17 @@ def test_a_layer_of_unknown_layout_gives_a_clear_message(permuted):
         channels_first(torch.zeros(1, 6, 4, 8), info)
 
 
-def test_torchscript_layers_give_a_clear_message(tmp_path):
+def test_torchscript_layers_give_a_clear_message(tmp_path, monkeypatch):
+    """When a TorchScript graph cannot be converted (test_graph_layers: it usually can)."""
+    from workbench.core.models import graph_layers
     from workbench.core.models.checkpoint import CheckpointOptions
 
+    monkeypatch.setattr(graph_layers, "from_torchscript", lambda *_: 1 / 0)
     path = tmp_path / "tiny.ts"
     scripted = torch.jit.script(_TinyClassifier())
     scripted.save(str(path))
-    model = load_model(str(path), checkpoint=CheckpointOptions(input_size=16))
+    with pytest.warns(UserWarning, match="torch.export"):
+        model = load_model(str(path), checkpoint=CheckpointOptions(input_size=16))
     x = torch.rand(1, 3, 16, 16)
     with pytest.raises(InputError, match="TorchScript"):
         attribute(model, x, "gradcam", layer="conv")

@@ -22,18 +22,43 @@ class OneLineParser(argparse.ArgumentParser):
 def add_model_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("model")
     group.add_argument("--model", default="efficientnet_lite0",
-                       help="built-in or torchvision name (NAME:random for random weights), "
-                            "or a checkpoint file (default: efficientnet_lite0)")
+                       help="built-in, torchvision, timm:NAME, hf:ORG/NAME or clip:ARCH name "
+                            "(NAME:random for random weights), a Hugging Face folder, or a "
+                            "checkpoint file (default: efficientnet_lite0)")
     group.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps")
     group.add_argument("--download", action="store_true",
-                       help="allow downloading torchvision weights that are not cached")
+                       help="allow downloading weights that are not cached (torchvision, HF)")
     group.add_argument("--trust", action="store_true",
                        help="allow unpickling a whole-model checkpoint (runs code from the file)")
-    group.add_argument("--arch", help="torchvision architecture of a state-dict checkpoint")
+    group.add_argument("--arch", help="architecture of a state dict: torchvision name or timm:NAME")
     group.add_argument("--num-classes", type=int, help="classes of a state-dict checkpoint")
     group.add_argument("--labels", help="labels file for a checkpoint, one per line")
-    group.add_argument("--input-size", type=int, default=224,
-                       help="input size of a checkpoint model (default 224)")
+    group.add_argument("--input-size", type=int,
+                       help="input size (default: the model's own; 224 for a checkpoint)")
+    group.add_argument("--mean", type=_floats, metavar="R,G,B",
+                       help="normalization mean in pixel units (default: the model's own)")
+    group.add_argument("--std", type=_floats, metavar="R,G,B",
+                       help="normalization std in pixel units (default: the model's own)")
+    group.add_argument("--code", metavar="DIR",
+                       help="folder or module defining a pickled model's class (with --trust)")
+    group.add_argument("--multi-label", action="store_true",
+                       help="independent labels: sigmoid probabilities, not softmax")
+    group.add_argument("--output", metavar="NAME",
+                       help="which output of a tuple / dict forward is the score "
+                            "(index, key or attribute; default: logits, else the first)")
+    from workbench.cli.prompts import add_prompt_options
+
+    add_prompt_options(group)  # --prompts, --template of a clip: model
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected three numbers R,G,B, not '{text}'") from None
+    if len(values) != 3:
+        raise argparse.ArgumentTypeError(f"expected three numbers R,G,B, not '{text}'")
+    return values
 
 
 def parse_params(method, pairs: list[str]) -> dict:
@@ -61,14 +86,17 @@ def checkpoint_options(args):
 
     return CheckpointOptions(arch=args.arch, num_classes=args.num_classes,
                              labels_file=args.labels, trust=args.trust,
-                             input_size=args.input_size)
+                             input_size=args.input_size, mean=args.mean, std=args.std,
+                             code=args.code, multi_label=args.multi_label, output=args.output)
 
 
 def load_cli_model(args):
+    from workbench.cli.prompts import apply_prompts, check_prompt_args
     from workbench.core.models import load_model
 
-    return load_model(args.model, device=args.device, download=args.download,
-                      checkpoint=checkpoint_options(args))
+    check_prompt_args(args)
+    return apply_prompts(load_model(args.model, device=args.device, download=args.download,
+                                    checkpoint=checkpoint_options(args)), args)
 
 
 def parse_size(text: str) -> tuple[int, int]:

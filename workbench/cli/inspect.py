@@ -58,7 +58,7 @@ def cmd_inspect(args) -> int:
     from workbench.core.inspect import inspect_model
 
     size = parse_input_size(args.input_size)
-    args.input_size = size[0] if size else CHECKPOINT_SIZE  # a checkpoint's square size
+    args.input_size = size[0] if size else None  # a checkpoint's square size (else 224)
     model = common.load_cli_model(args)
     with common.progress_context() as ctx:
         table = inspect_model(model, size, ctx)

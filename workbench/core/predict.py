@@ -23,7 +23,8 @@ class ClassScore:
 
 @dataclass
 class Prediction:
-    """Softmax probabilities over all classes, plus the top-k (best first)."""
+    """Probabilities over all classes (softmax; for a multi-label model each label's own
+    sigmoid, so they need not sum to 1), plus the top-k (best first)."""
 
     probs: np.ndarray
     top: list[ClassScore]
@@ -40,11 +41,19 @@ def top_scores(model, probs: torch.Tensor, k: int = 5) -> list[ClassScore]:
             for v, i in zip(values.tolist(), indices.tolist(), strict=True)]
 
 
+def probabilities(model, logits: torch.Tensor) -> torch.Tensor:
+    """``(N, C)`` logits → probabilities: softmax over classes, or for a multi-label model
+    (``model.multi_label``) an independent sigmoid per label."""
+    if getattr(model, "multi_label", False):
+        return torch.sigmoid(logits.float())
+    return torch.softmax(logits.float(), dim=1)
+
+
 def logits_to_prediction(model, logits: torch.Tensor, topk: int = 5) -> Prediction:
     """One input's logits ``(1, C)`` → :class:`Prediction` (NaN outputs are an error)."""
     if not torch.isfinite(logits).all():
         raise InputError(f"model {model.name} produced NaN or infinite outputs")
-    probs = torch.softmax(logits[0].float(), dim=0)
+    probs = probabilities(model, logits)[0]
     return Prediction(probs=probs.cpu().numpy(), top=top_scores(model, probs, topk))
 
 

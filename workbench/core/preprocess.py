@@ -39,33 +39,57 @@ def check_batch(model, x) -> torch.Tensor:
     return x.detach().to(model.device)
 
 
-def crop_box(height: int, width: int, target: tuple[int, int]) -> tuple[int, int, int, int]:
-    """``(top, left, h, w)`` of the centred crop of an image with the target's aspect ratio."""
+def crop_box(height: int, width: int, target: tuple[int, int], crop_pct: float = 1.0,
+             crop_mode: str = "center") -> tuple[int, int, int, int]:
+    """``(top, left, h, w)`` of the centred crop of an image with the target's aspect ratio
+    (``crop_mode="squash"``: the whole image), shrunk to ``crop_pct`` of it (timm's eval
+    crop: resize to ``size / crop_pct``, then crop ``size``)."""
     th, tw = target
-    if width * th > height * tw:
+    if crop_mode == "squash":
+        h, w = height, width
+    elif width * th > height * tw:
         h, w = height, max(1, round(height * tw / th))
     else:
         h, w = max(1, round(width * th / tw)), width
+    if crop_pct < 1.0:
+        h, w = max(1, round(h * crop_pct)), max(1, round(w * crop_pct))
     return (height - h) // 2, (width - w) // 2, h, w
 
 
-def fit_to(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+INTERPOLATIONS = {"bilinear": TF.InterpolationMode.BILINEAR,
+                  "bicubic": TF.InterpolationMode.BICUBIC,
+                  "nearest": TF.InterpolationMode.NEAREST}
+
+
+def resize_options(model) -> dict:
+    """A loaded model's own resize options (a timm model's interpolation and crop)."""
+    extras = getattr(model, "extras", None) or {}
+    return {key: extras[key] for key in ("interpolation", "crop_pct", "crop_mode")
+            if key in extras}
+
+
+def fit_to(x: torch.Tensor, size: tuple[int, int], interpolation: str = "bilinear",
+           crop_pct: float = 1.0, crop_mode: str = "center") -> torch.Tensor:
     """``(B, 3, H, W)`` pixels → the centre crop with ``size``'s aspect, resized to ``size``
     with antialiasing (what every model input goes through, images and video frames)."""
-    top, left, h, w = crop_box(x.shape[2], x.shape[3], size)
+    top, left, h, w = crop_box(x.shape[2], x.shape[3], size, crop_pct, crop_mode)
     x = x[:, :, top : top + h, left : left + w]
     if (h, w) != tuple(size):
-        x = TF.resize(x, list(size), antialias=True)
+        mode = INTERPOLATIONS.get(interpolation, TF.InterpolationMode.BILINEAR)
+        x = TF.resize(x, list(size), interpolation=mode, antialias=True)
     return x.clamp(0.0, 1.0)
 
 
-def to_pixels(image: np.ndarray, size: tuple[int, int], device="cpu") -> torch.Tensor:
-    """``(1, 3, h, w)`` float32 tensor in [0, 1] at ``size`` from an ``(H, W, 3)`` image."""
+def to_pixels(image: np.ndarray, size: tuple[int, int], device="cpu", **resize) -> torch.Tensor:
+    """``(1, 3, h, w)`` float32 tensor in [0, 1] at ``size`` from an ``(H, W, 3)`` image
+    (``resize``: :func:`fit_to`'s interpolation and crop options)."""
     check_image(image)
-    top, left, h, w = crop_box(image.shape[0], image.shape[1], size)
+    top, left, h, w = crop_box(image.shape[0], image.shape[1], size,
+                               resize.get("crop_pct", 1.0), resize.get("crop_mode", "center"))
     crop = np.ascontiguousarray(image[top : top + h, left : left + w], dtype=np.float32)
     x = torch.from_numpy(crop).permute(2, 0, 1).unsqueeze(0).to(device)
-    return fit_to(x, size)
+    return fit_to(x, size, resize.get("interpolation", "bilinear"),
+                  crop_mode=resize.get("crop_mode", "center"))
 
 
 def model_input(model, image: np.ndarray) -> torch.Tensor:
@@ -77,7 +101,7 @@ def model_input(model, image: np.ndarray) -> torch.Tensor:
     """
     if isinstance(image, np.ndarray) and image.ndim == 4:
         return _clip_input(model, image)
-    x = to_pixels(image, model.input_size, model.device)
+    x = to_pixels(image, model.input_size, model.device, **resize_options(model))
     if model.kind == "video":
         x = x.unsqueeze(2).expand(-1, -1, model.num_frames, -1, -1).contiguous()
     return x

@@ -1,4 +1,5 @@
-"""Asks what a bare state dict belongs to: architecture, classes, labels, input size."""
+"""Asks what a bare state dict belongs to: architecture, classes, labels, input size, and
+for a trusted pickled model the folder of the code that defines its class."""
 
 from __future__ import annotations
 
@@ -42,6 +43,15 @@ class CheckpointDialog(QDialog):
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.labels)
         row.addWidget(browse)
+        self.code = QLineEdit(placeholderText="optional: folder defining a pickled model's class")
+        self.code.setToolTip("added to the import path only for a file you chose to trust")
+        code_browse = QPushButton("…")
+        code_browse.clicked.connect(self._browse_code)
+        code_row = QWidget()
+        row = QHBoxLayout(code_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.code)
+        row.addWidget(code_browse)
         form = QFormLayout(self)
         note = QLabel(reason)
         note.setWordWrap(True)
@@ -50,6 +60,7 @@ class CheckpointDialog(QDialog):
         form.addRow("Classes", self.classes)
         form.addRow("Labels file", labels_row)
         form.addRow("Input size", self.size_spin)
+        form.addRow("Code folder", code_row)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -61,6 +72,11 @@ class CheckpointDialog(QDialog):
         if path:
             self.labels.setText(path)
 
+    def _browse_code(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Folder with the model's code")
+        if path:
+            self.code.setText(path)
+
     def options(self):
         from workbench.core.models.checkpoint import CheckpointOptions
 
@@ -69,4 +85,5 @@ class CheckpointDialog(QDialog):
             num_classes=self.classes.value() or None,
             labels_file=self.labels.text().strip() or None,
             input_size=self.size_spin.value(),
+            code=self.code.text().strip() or None,
         )

@@ -20,12 +20,14 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.ui.checkpoint_dialog import CheckpointDialog
+from workbench.ui.prompts_box import PromptsBox
 
 OPEN_CHECKPOINT = "__open_checkpoint__"
 NAME_ROLE = Qt.ItemDataRole.UserRole
 BUILTIN_ITEMS = (
     ("efficientnet_lite0", "EfficientNet-Lite0 · ImageNet (built in)"),
     ("digits_lenet", "LeNet · digits (built in)"),
+    ("clip:ViT-B-32", "CLIP ViT-B-32 · zero-shot, typed prompts (download)"),
 )
 
 
@@ -55,13 +57,15 @@ def load_job(spec, device, download, options, ctx):
     from workbench.core.models import load_model
     from workbench.errors import (
         ArchitectureNeededError,
+        CodeNeededError,
         UntrustedPickleError,
         WeightsNotCachedError,
     )
 
     try:
         return load_model(spec, device=device, download=download, checkpoint=options, ctx=ctx)
-    except (WeightsNotCachedError, UntrustedPickleError, ArchitectureNeededError) as exc:
+    except (WeightsNotCachedError, UntrustedPickleError, ArchitectureNeededError,
+            CodeNeededError) as exc:
         return exc
 
 
@@ -119,6 +123,8 @@ class ModelDock(QDockWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(form)
         layout.addWidget(self.info)
+        self.prompts = PromptsBox(state, runner)  # shown for a clip: model
+        layout.addWidget(self.prompts)
         layout.addWidget(self.tree, 1)
         self.setWidget(body)
         state.model_changed.connect(self._show_model)
@@ -162,6 +168,7 @@ class ModelDock(QDockWidget):
     def _on_loaded(self, spec, options, result) -> None:
         from workbench.errors import (
             ArchitectureNeededError,
+            CodeNeededError,
             UntrustedPickleError,
             WeightsNotCachedError,
         )
@@ -185,9 +192,11 @@ class ModelDock(QDockWidget):
             else:
                 self._select_combo(self._current_spec)
             return
-        if isinstance(result, ArchitectureNeededError):
+        if isinstance(result, (ArchitectureNeededError, CodeNeededError)):
+            trusted = isinstance(result, CodeNeededError)  # asked only after trusting the file
             options = self.pick_checkpoint(spec, str(result))
             if options is not None:
+                options.trust = options.trust or trusted
                 self.load(spec, options=options)
             else:
                 self._select_combo(self._current_spec)
@@ -262,7 +271,9 @@ class ModelDock(QDockWidget):
         frames = f"{model.num_frames} frames × " if model.kind == "video" else ""
         self.info.setText(
             f"<b>{model.name}</b> · {model.kind} classifier · input {frames}{h}×{w} · "
-            f"{model.num_classes} classes · {model.device}<br><small>{model.source}</small>"
+            f"{model.num_classes} {'labels (multi-label)' if model.multi_label else 'classes'}"
+            f"{f' · output {model.output}' if model.output else ''} · {model.device}"
+            f"<br><small>{model.source}</small>"
         )
         self._fill_tree(model)
 

@@ -111,10 +111,13 @@ def describe_layers(
         first = next((n for n in order if len(shapes[n]) == 5 and detect_layout(
             shapes[n], probe.get(n), input_grid)[0] == CHANNELS_FIRST), None)
         patch_time = shapes[first][2] if first else None
+    prefix = getattr(model.net, "num_prefix_tokens", None)  # timm: class + register tokens
+    prefix = prefix if isinstance(prefix, int) else None
     layers = []
     for name, mod in modules:
         shape = shapes.get(name)
-        layout, grid, channels = detect_layout(shape, probe.get(name), input_grid, patch_time)
+        layout, grid, channels = detect_layout(shape, probe.get(name), input_grid, patch_time,
+                                               prefix)
         layers.append(LayerInfo(
             name=name, type_name=type(mod).__name__, output_shape=shape,
             num_params=sum(p.numel() for p in mod.parameters()), depth=name.count(".") + 1,

@@ -26,16 +26,21 @@ CHANNELS_LAST = "channels-last"
 TOKENS = "tokens"
 VECTOR = "vector"
 SPATIAL_LAYOUTS = (CHANNELS_FIRST, CHANNELS_LAST)
-PREFIX_TOKENS = (1, 0, 2)  # a class token, none, class + distillation token
+# a class token, none, class + distillation token, class + 4 registers, 4 registers
+PREFIX_TOKENS = (1, 0, 2, 5, 4)
+STRIDE_TOLERANCE = 0.1  # a non-square token grid's rows and columns cover the same pixels
 MIN_TOKENS = 4
 
 
-def detect_layout(shape, probe=None, input_grid=(), patch_time: int | None = None):
+def detect_layout(shape, probe=None, input_grid=(), patch_time: int | None = None,
+                  prefix: int | None = None):
     """``(layout, grid, channels)`` for an output ``shape`` (batch first).
 
     ``probe`` is the same layer's shape at a wider input (or ``None``),
     ``input_grid`` the model input's ``(H, W)`` or ``(T, H, W)``, ``patch_time`` the
-    number of time steps of a video model's patch grid (for its tokens).
+    number of time steps of a video model's patch grid (for its tokens), ``prefix`` the
+    model's own count of class / register / distillation tokens (timm's
+    ``num_prefix_tokens``; tried before the usual guesses).
     ``layout`` is ``None`` when it cannot be told.
     """
     if shape is None or len(shape) < 2:
@@ -44,7 +49,8 @@ def detect_layout(shape, probe=None, input_grid=(), patch_time: int | None = Non
     if len(shape) == 2:
         return VECTOR, (), shape[1]
     if len(shape) == 3:
-        grid = token_grid(shape[1], video=len(input_grid) == 3, patch_time=patch_time)
+        grid = token_grid(shape[1], video=len(input_grid) == 3, patch_time=patch_time,
+                          prefix=prefix, aspect=tuple(input_grid[-2:]) or None)
         consistent = probe is None or len(probe) != 3 or (
             probe[1] != shape[1] and probe[2] == shape[2])  # more tokens, same channels
         if grid is None or not consistent:
@@ -52,7 +58,8 @@ def detect_layout(shape, probe=None, input_grid=(), patch_time: int | None = Non
         return TOKENS, grid, shape[2]
     if len(shape) not in (4, 5):
         return None, (), 0
-    layout = _by_probe(shape, probe) or _by_square(shape, input_grid)
+    layout = (_by_probe(shape, probe) or _by_square(shape, input_grid)
+              or _by_aspect(shape, input_grid))
     if layout == CHANNELS_FIRST:
         return layout, shape[2:], shape[1]
     if layout == CHANNELS_LAST:
@@ -83,13 +90,53 @@ def _by_square(shape, input_grid) -> str | None:
     return None
 
 
-def token_grid(count: int, video: bool = False, patch_time: int | None = None):
-    """The position grid of ``count`` tokens: ``(k, k)``, or ``(t, k, k)`` for a video model
-    whose patch grid has ``patch_time`` steps; ``None`` when no prefix makes it whole."""
+def _by_aspect(shape, input_grid) -> str | None:
+    """With a non-square input, the spatial axes are the two whose sizes cover the input's
+    height and width with the same stride (and only those)."""
+    if len(input_grid) < 2 or input_grid[-1] == input_grid[-2] or len(shape) != 4:
+        return None
+    first = _same_stride(shape[-2], shape[-1], input_grid[-2:])
+    last = _same_stride(shape[-3], shape[-2], input_grid[-2:])
+    if first != last:
+        return CHANNELS_FIRST if first else CHANNELS_LAST
+    return None
+
+
+def _same_stride(rows: int, cols: int, aspect) -> bool:
+    """``rows × cols`` positions cover an ``aspect = (H, W)`` input with one stride."""
+    if rows < 2 or cols < 2:
+        return False
+    stride_h, stride_w = aspect[0] / rows, aspect[1] / cols
+    return abs(stride_h - stride_w) <= STRIDE_TOLERANCE * max(stride_h, stride_w)
+
+
+def _plane(positions: int, aspect) -> tuple[int, int] | None:
+    """The ``(h, w)`` grid of ``positions`` tokens: square for a square (or unknown) input,
+    else the factorization with the input's stride on both axes."""
+    side = math.isqrt(positions)
+    square = side > 1 and side * side == positions
+    if not aspect or len(aspect) != 2 or aspect[0] == aspect[1]:
+        return (side, side) if square else None
+    best = None
+    for rows in range(2, positions // 2 + 1):
+        if positions % rows == 0 and _same_stride(rows, positions // rows, aspect):
+            ratio = abs(aspect[0] / rows - aspect[1] * rows / positions)
+            if best is None or ratio < best[0]:
+                best = (ratio, (rows, positions // rows))
+    return best[1] if best else None
+
+
+def token_grid(count: int, video: bool = False, patch_time: int | None = None,
+               prefix: int | None = None, aspect=None):
+    """The position grid of ``count`` tokens: ``(k, k)`` (``(h, w)`` with the same stride
+    as a non-square input ``aspect = (H, W)``), or ``(t, k, k)`` for a video model whose
+    patch grid has ``patch_time`` steps; ``None`` when no prefix makes it whole.  The
+    model's own ``prefix`` count is tried first."""
     if count < MIN_TOKENS + 1:
         return None
-    for prefix in PREFIX_TOKENS:
-        positions = count - prefix
+    prefixes = ((prefix,) if prefix is not None and prefix >= 0 else ()) + PREFIX_TOKENS
+    for prefix_count in dict.fromkeys(prefixes):
+        positions = count - prefix_count
         if video:
             if not patch_time or positions % patch_time:
                 continue
@@ -97,9 +144,9 @@ def token_grid(count: int, video: bool = False, patch_time: int | None = None):
             if side > 1 and side * side * patch_time == positions:
                 return (patch_time, side, side)
             continue
-        side = math.isqrt(positions)
-        if side > 1 and side * side == positions:
-            return (side, side)
+        plane = _plane(positions, aspect) if positions > 1 else None
+        if plane is not None:
+            return plane
     return None
 
 
@@ -116,7 +163,12 @@ def channels_first(tensor: torch.Tensor, info) -> torch.Tensor:
         return tensor.movedim(-1, 1)
     if layout == TOKENS and tensor.ndim == 3:
         patch_time = info.grid[0] if len(info.grid) == 3 else None
-        grid = token_grid(tensor.shape[1], video=patch_time is not None, patch_time=patch_time)
+        recorded = tuple(info.output_shape or ())
+        if len(recorded) == 3 and tensor.shape[1] == recorded[1]:
+            grid = tuple(info.grid)  # as described: the model's prefix, a non-square grid
+        else:
+            grid = token_grid(tensor.shape[1], video=patch_time is not None,
+                              patch_time=patch_time, aspect=tuple(info.grid[-2:]) or None)
         if grid is not None:
             positions = math.prod(grid)
             tokens = tensor[:, tensor.shape[1] - positions:]

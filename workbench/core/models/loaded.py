@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from workbench.core.models.outputs import pick_output
 from workbench.errors import InputError
 
 
@@ -22,12 +23,16 @@ class PixelModel(nn.Module):
         Per-channel normalization in pixel units (length 3, or 1 for a grey model).
     grey
         If true, RGB input is averaged to one channel before normalizing.
+    output
+        For a network whose forward returns a tuple, a dict or an object (``.logits``):
+        which of its outputs is the score (``workbench.core.models.outputs``).
     """
 
-    def __init__(self, net: nn.Module, mean, std, grey: bool = False):
+    def __init__(self, net: nn.Module, mean, std, grey: bool = False, output: str | None = None):
         super().__init__()
         self.net = net
         self.grey = grey
+        self.output = output
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32), persistent=False)
         self.register_buffer("std", torch.tensor(std, dtype=torch.float32), persistent=False)
 
@@ -40,7 +45,8 @@ class PixelModel(nn.Module):
         return (x - self.mean.view(shape)) / self.std.view(shape)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(self.normalize(x))
+        out = self.net(self.normalize(x))
+        return out if self.output is None else pick_output(out, self.output)
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,9 @@ class LoadedModel:
     source: str
     num_frames: int = 0
     extras: dict = field(default_factory=dict)
+    multi_label: bool = False  # independent labels: sigmoid probabilities, not softmax
+    output: str | None = None  # the chosen output of a tuple / dict / object forward
+    output_candidates: list[str] = field(default_factory=list)  # its (N, K) outputs
 
     @property
     def num_classes(self) -> int:

@@ -7,14 +7,15 @@ from pathlib import Path
 
 from workbench.core.jobs import JobContext, PlainContext
 from workbench.core.models import builtin, torchvision_zoo
-from workbench.core.models.checkpoint import CheckpointOptions, read_checkpoint
+from workbench.core.models.checkpoint import CheckpointOptions, build_checkpoint
 from workbench.core.models.introspect import default_cam_layer, describe_layers, freeze
 from workbench.core.models.loaded import LoadedModel, PixelModel
 from workbench.errors import ModelLoadError
 
 DEFAULT_MODEL = "efficientnet_lite0"
 RANDOM_SUFFIX = ":random"
-CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt", ".ts", ".jit", ".bin", ".pkl")
+CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt", ".ts", ".jit", ".bin", ".pkl", ".safetensors",
+                       ".pt2")
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,8 @@ def parse_spec(spec: str) -> ParsedSpec:
         return ParsedSpec(prefix, rest, pretrained=not random, seed=seed)
     if torchvision_zoo.zoo_entry(base) is not None:
         return ParsedSpec("torchvision", base, pretrained=not random, seed=seed)
+    if (Path(base) / "config.json").is_file():  # a folder saved with save_pretrained
+        return ParsedSpec("hf", base, pretrained=not random, seed=seed)
     if Path(spec).exists() or spec.lower().endswith(CHECKPOINT_SUFFIXES) or "/" in spec:
         return ParsedSpec("checkpoint", spec)
     raise ModelLoadError(
@@ -84,7 +87,20 @@ def available_models() -> list[ModelListing]:
                 str(torchvision_zoo.cached_weights_file(entry.name)),
             )
         )
-    return rows
+    return rows + timm_examples()
+
+
+def timm_examples() -> list[ModelListing]:
+    """A handful of ``timm:NAME`` examples (any of timm's ~1 200 names works), if installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("timm") is None:
+        return []
+    from workbench.core.models import timm_zoo
+
+    return [ModelListing(f"timm:{name}", "image", f"timm {name} (pretrained from the Hugging "
+                         f"Face cache; 'timm:{name}:random' works offline)",
+                         timm_zoo.weights_cached(name), None) for name in timm_zoo.EXAMPLES]
 
 
 def load_model(
@@ -115,6 +131,10 @@ def load_model(
     ctx.progress(0.05, f"Building {parsed.name}")
     with seeded(parsed):
         net, prep, labels, source, kind = _build(parsed, download, checkpoint, ctx)
+    if checkpoint is not None and parsed.family != "checkpoint":
+        from workbench.core.models.checkpoint import apply_overrides
+
+        prep, labels = apply_overrides(checkpoint, prep, labels)
     ctx.check()
     name = parsed.name if parsed.family not in ZOOS else f"{parsed.family}:{parsed.name}"
     name = name if parsed.pretrained else name + RANDOM_SUFFIX + (
@@ -169,14 +189,7 @@ def zoo_module(family: str):
 
 
 def _from_checkpoint(path: str, options: CheckpointOptions | None):
-    from workbench.core.models.labels import read_labels_file
-
-    options = options or CheckpointOptions()
-    net, num_classes, source = read_checkpoint(path, options)
-    labels = read_labels_file(options.labels_file, num_classes) if options.labels_file else []
-    size = options.input_size
-    prep = {"mean": options.mean, "std": options.std, "input_size": (size, size)}
-    return net, prep, labels, source, "image"
+    return build_checkpoint(path, options or CheckpointOptions())
 
 
 def wrap_model(net, prep, labels, name, source, kind, device, ctx=None) -> LoadedModel:
@@ -191,10 +204,9 @@ def wrap_model(net, prep, labels, name, source, kind, device, ctx=None) -> Loade
     shape = (1, 3, frames, h, w) if kind == "video" else (1, 3, h, w)
     ctx.progress(0.6, f"Inspecting layers of {name}")
     try:
+        out, candidates = _choose_output(pixel_model, shape, device, prep.get("output"), name)
         layers, order = describe_layers(pixel_model, shape, device)
-        with torch.inference_mode():
-            out = pixel_model(torch.zeros(shape, device=device))
-    except torch.cuda.OutOfMemoryError:
+    except (torch.cuda.OutOfMemoryError, ModelLoadError):
         raise
     except Exception as exc:
         raise ModelLoadError(
@@ -211,7 +223,9 @@ def wrap_model(net, prep, labels, name, source, kind, device, ctx=None) -> Loade
         raise ModelLoadError(
             f"Model {name} has {out.shape[1]} outputs but {len(labels)} labels were given"
         )
-    cam = default_cam_layer(pixel_model, layers, order, shape, device)
+    chosen = {layer.name: layer for layer in layers}.get(prep.get("cam_layer"))
+    cam = chosen.name if chosen is not None and chosen.has_grid else default_cam_layer(
+        pixel_model, layers, order, shape, device)  # a zoo's own choice (timm: feature info)
     ctx.progress(1.0, f"Loaded {name}")
     return LoadedModel(
         name=name,
@@ -224,5 +238,30 @@ def wrap_model(net, prep, labels, name, source, kind, device, ctx=None) -> Loade
         device=device,
         source=source,
         num_frames=frames,
-        extras={"frame_rate": prep["frame_rate"]} if prep.get("frame_rate") else {},
+        extras={**({"frame_rate": prep["frame_rate"]} if prep.get("frame_rate") else {}),
+                **prep.get("extras", {})},
+        multi_label=bool(prep.get("multi_label", False)),
+        output=pixel_model.output,
+        output_candidates=candidates,
     )
+
+
+def _choose_output(pixel_model, shape, device, wanted, name):
+    """The output on zeros, and for a forward that returns a tuple, a dict or an object:
+    set which part is the score (``wanted``, else ``logits``, else the first ``(N, K)``)
+    and return ``(that part, the candidates)``."""
+    import torch
+
+    from workbench.core.models import outputs
+
+    with torch.inference_mode():
+        out = pixel_model.net(pixel_model.normalize(torch.zeros(shape, device=device)))
+    if isinstance(out, torch.Tensor):
+        if wanted is not None:
+            raise ModelLoadError(f"Model {name} returns one tensor; --output '{wanted}' "
+                                 "applies to a tuple, dict or object output")
+        return out, []
+    found = [part for part, _ in outputs.named_outputs(out)]
+    candidates = outputs.output_candidates(out, shape[0])
+    pixel_model.output = outputs.choose_output(candidates, wanted, found, name)
+    return outputs.pick_output(out, pixel_model.output), candidates

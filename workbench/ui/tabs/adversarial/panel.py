@@ -27,6 +27,7 @@ from workbench.ui.tabs.adversarial.jobs import (
 )
 from workbench.ui.tabs.adversarial.patch_page import PatchPage
 from workbench.ui.tabs.adversarial.sweep_page import SweepPage
+from workbench.ui.tabs.adversarial.typographic_page import TypographicPage
 from workbench.ui.tabs.base import TaskPanel
 from workbench.ui.widgets.param_form import ParamForm
 from workbench.ui.widgets.target_picker import ClassChooser
@@ -54,13 +55,15 @@ class AdversarialPanel(TaskPanel):
         self.attacks = AttackPage(self)
         self.sweeps = SweepPage(self)
         self.patches = PatchPage(self)
+        self.typographic = TypographicPage(self)  # write a word on the picture
         self.modes = QTabWidget()
         self.modes.addTab(self.attacks.views, "Attack")
         self.modes.addTab(self.sweeps.views, "Epsilon sweep")
         self.modes.addTab(self.patches.views, "Patch")
+        self.modes.addTab(self.typographic.views, "Typographic")
         mode_controls = QStackedWidget()
         for page in (self.attacks.controls, self.sweeps.controls,
-                     self.patches.controls):
+                     self.patches.controls, self.typographic.controls):
             mode_controls.addWidget(page)
         self.modes.currentChanged.connect(mode_controls.setCurrentIndex)
         body = QWidget()
