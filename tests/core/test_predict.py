@@ -56,3 +56,29 @@ def test_crop_then_resize_handles_extreme_aspect_ratios():
 def test_wrong_image_shapes():
     with pytest.raises(InputError, match="RGB"):
         to_pixels(np.zeros((8, 8), np.float32), (8, 8))
+
+
+def test_a_multi_label_model_gives_sigmoid_probabilities_in_occlusion_too():
+    """One mechanism (core.predict.probabilities): a multi-label head is explained with its
+    independent sigmoid probabilities, not a softmax over labels, by the occlusion sweep
+    and by painted occlusion as by Predict."""
+    import dataclasses
+
+    import numpy as np
+    import torch
+
+    from workbench.core.models.registry import load_model
+    from workbench.core.occlusion import predict_masked
+    from workbench.core.occlusion.sliding import OcclusionParams, occlusion_map
+
+    model = dataclasses.replace(load_model("digits_lenet"), multi_label=True)
+    x = torch.rand(1, 3, *model.input_size)
+    with torch.no_grad():
+        sigmoid = torch.sigmoid(model.module(x).float())[0].numpy()
+    params = OcclusionParams(window=model.input_size[0] // 2, stride=model.input_size[0] // 2)
+    result = occlusion_map(model, x, params=params)
+    np.testing.assert_allclose(result.base_probs, sigmoid, atol=1e-5)
+    assert result.base_probs.sum() != pytest.approx(1.0)
+    mask = np.zeros(model.input_size, dtype=bool)
+    painted = predict_masked(model, x, mask)  # nothing hidden: the same picture
+    np.testing.assert_allclose(painted.probs, sigmoid, atol=1e-5)

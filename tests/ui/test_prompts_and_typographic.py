@@ -81,6 +81,7 @@ def test_typographic_page_writes_and_drags(qtbot, win):
     assert not np.allclose(first.written, image)  # the word is in the pixels
     assert not np.allclose(first.probs_before, first.probs_after)  # and the model saw it
     assert page.after.text() and page.verdict.text()
+    assert not panel.method_box.isVisible()  # no attack method for a written word
 
     page.word.setText("teapot")
     page.size.setValue(90)

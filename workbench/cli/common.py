@@ -66,13 +66,19 @@ def parse_params(method, pairs: list[str]) -> dict:
     from workbench.core.params import describe
 
     infos = {info.name: info for info in describe(method.params_cls)}
+    return typed_pairs(pairs, infos, f"{method.name} parameters are")
+
+
+def typed_pairs(pairs: list[str], infos: dict, known_as: str) -> dict:
+    """``NAME=VALUE`` pairs typed by ``infos`` (name → ``ParamInfo``); a name not there or
+    a value of the wrong type is one line naming what is allowed (``known_as``: …)."""
     values = {}
     for pair in pairs:
         name, sep, text = pair.partition("=")
         name = name.strip().replace("-", "_")
         if not sep or name not in infos:
             known = ", ".join(infos) or "none"
-            raise WorkbenchError(f"--param {pair}: {method.name} parameters are: {known}")
+            raise WorkbenchError(f"--param {pair}: {known_as}: {known}")
         kind = infos[name].kind
         try:
             values[name] = (text.lower() in ("1", "true", "yes")) if kind is bool else kind(text)

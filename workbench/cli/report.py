@@ -83,19 +83,8 @@ def method_params(sections: list[str], pairs: list[str]) -> dict:
     for name in sections:
         if name in METHODS and METHODS[name].params_cls is not None:
             infos.update({i.name: i for i in describe(METHODS[name].params_cls)})
-    values = {}
-    for pair in pairs:
-        name, sep, text = pair.partition("=")
-        name = name.strip().replace("-", "_")
-        if not sep or name not in infos:
-            known = ", ".join(sorted(infos)) or "none"
-            raise WorkbenchError(f"--param {pair}: the chosen methods' parameters are: {known}")
-        kind = infos[name].kind
-        try:
-            values[name] = (text.lower() in ("1", "true", "yes")) if kind is bool else kind(text)
-        except ValueError:
-            raise WorkbenchError(f"--param {pair}: {name} must be a {kind.__name__}") from None
-    return values
+    return common.typed_pairs(pairs, dict(sorted(infos.items())),
+                              "the chosen methods' parameters are")
 
 
 def report_options(args, sections):

@@ -36,22 +36,10 @@ class CheckpointDialog(QDialog):
         self.classes = QSpinBox(minimum=0, maximum=100_000, value=0, specialValueText="from file")
         self.size_spin = QSpinBox(minimum=16, maximum=1024, value=224, suffix=" px")
         self.labels = QLineEdit(placeholderText="optional: one label per line")
-        browse = QPushButton("…")
-        browse.clicked.connect(self._browse)
-        labels_row = QWidget()
-        row = QHBoxLayout(labels_row)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.labels)
-        row.addWidget(browse)
+        labels_row = field_with_browse(self.labels, self._browse)
         self.code = QLineEdit(placeholderText="optional: folder defining a pickled model's class")
         self.code.setToolTip("added to the import path only for a file you chose to trust")
-        code_browse = QPushButton("…")
-        code_browse.clicked.connect(self._browse_code)
-        code_row = QWidget()
-        row = QHBoxLayout(code_row)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.code)
-        row.addWidget(code_browse)
+        code_row = field_with_browse(self.code, self._browse_code)
         form = QFormLayout(self)
         note = QLabel(reason)
         note.setWordWrap(True)
@@ -87,3 +75,15 @@ class CheckpointDialog(QDialog):
             input_size=self.size_spin.value(),
             code=self.code.text().strip() or None,
         )
+
+
+def field_with_browse(field: QLineEdit, browse) -> QWidget:
+    """A text field with a "…" button beside it that calls ``browse()``."""
+    button = QPushButton("…")
+    button.clicked.connect(lambda *_: browse())
+    row_widget = QWidget()
+    row = QHBoxLayout(row_widget)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.addWidget(field)
+    row.addWidget(button)
+    return row_widget

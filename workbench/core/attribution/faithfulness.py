@@ -19,6 +19,7 @@ from workbench.core.attribution.integrated_gradients import make_baseline
 from workbench.core.jobs import JobContext, PlainContext
 from workbench.core.memory import fit_batch
 from workbench.core.params import param
+from workbench.core.predict import probabilities
 
 
 @dataclass
@@ -65,7 +66,7 @@ def _curve(model, mixes, target, batch_size, ctx, done, total):
     with torch.inference_mode():
         for start, stop in batches(mixes.shape[0], fit_batch(model, batch_size, "forward")):
             ctx.check()
-            out = torch.softmax(model.module(mixes[start:stop]).float(), dim=1)[:, target]
+            out = probabilities(model, model.module(mixes[start:stop]))[:, target]
             probs.append(out)
             ctx.progress((done + stop / mixes.shape[0]) / total, "Faithfulness")
     return torch.cat(probs).cpu().numpy()

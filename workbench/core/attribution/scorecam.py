@@ -24,6 +24,7 @@ from workbench.core.attribution.base import (
 from workbench.core.attribution.cam import CamMethod
 from workbench.core.memory import fit_batch
 from workbench.core.params import param
+from workbench.core.predict import probabilities
 
 
 @dataclass
@@ -70,7 +71,7 @@ class ScoreCam(CamMethod):
             for start, stop in batches(len(keep), fit_batch(model, params.batch_size, "forward")):
                 ctx.check()
                 masked = x * masks[start:stop, None]
-                probs = torch.softmax(model.module(masked).float(), dim=1)
+                probs = probabilities(model, model.module(masked))
                 weights[start:stop] = probs[:, target]
                 ctx.progress((done_before + stop / len(keep)) / total, "Score-CAM")
         cam = (weights.view(-1, *([1] * (activation.ndim - 1))) * activation[keep]).sum(0)

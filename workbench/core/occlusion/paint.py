@@ -9,7 +9,7 @@ import torch
 
 from workbench.core.jobs import JobContext, PlainContext
 from workbench.core.occlusion.fills import apply_fill
-from workbench.core.predict import ClassScore
+from workbench.core.predict import ClassScore, probabilities
 from workbench.core.preprocess import to_image
 from workbench.errors import InputError
 
@@ -57,7 +57,7 @@ def predict_masked(model, x: torch.Tensor, mask: np.ndarray, fill="grey", topk: 
     batch = masked if base_probs is not None else torch.cat([masked, image[None]])
     ctx.check()
     with torch.inference_mode():
-        probs = torch.softmax(model.module(batch).float(), dim=1).cpu().numpy()
+        probs = probabilities(model, model.module(batch)).cpu().numpy()
     base = base_probs if base_probs is not None else probs[1]
     values = probs[0]
     order = np.argsort(-values)[:topk]

@@ -22,6 +22,7 @@ from workbench.core.batching import AdaptiveBatcher, model_key
 from workbench.core.jobs import JobContext, PlainContext
 from workbench.core.occlusion.fills import apply_fill
 from workbench.core.params import param
+from workbench.core.predict import probabilities
 from workbench.errors import InputError
 
 CPU_MAX_BATCH = 64
@@ -142,7 +143,7 @@ def occlusion_map(model, x: torch.Tensor, fill="grey", target: int | None = None
     batcher = AdaptiveBatcher(model_key(model), auto_batch_size(model), params.batch_size)
     image = x[0].to(model.device)
     with torch.inference_mode():
-        base = torch.softmax(model.module(image[None]).float(), dim=1)[0]
+        base = probabilities(model, model.module(image[None]))[0]
     target = int(base.argmax()) if target is None else int(target)
     if not 0 <= target < base.numel():
         raise InputError(f"target class {target} is outside 0 … {base.numel() - 1}")
@@ -158,7 +159,7 @@ def occlusion_map(model, x: torch.Tensor, fill="grey", target: int | None = None
             chunk = positions[start : start + batch]
             masks = window_masks(chunk, params.window, params.stride, size, image.device)
             with torch.inference_mode():
-                probs = torch.softmax(model.module(apply_fill(image, masks, fill)).float(), 1)
+                probs = probabilities(model, model.module(apply_fill(image, masks, fill)))
             _store(result, chunk, probs)
         start += len(chunk)
         ctx.partial(result.snapshot())

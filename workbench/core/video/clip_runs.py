@@ -17,6 +17,7 @@ import torch
 
 from workbench.core.jobs import JobContext, PlainContext
 from workbench.core.memory import fit_batch
+from workbench.core.predict import probabilities
 from workbench.core.video.clips import (
     ClipSpec,
     check_clip_model,
@@ -61,7 +62,7 @@ def clip_predictions(model, path, spec: ClipSpec, start: int = 0, stop: int | No
                               for s in chunk])
             with torch.inference_mode():
                 logits = model.module(clips_to_input(model, clips)).float()
-            result.probs[first:first + len(chunk)] = torch.softmax(logits, 1).cpu().numpy()
+            result.probs[first:first + len(chunk)] = probabilities(model, logits).cpu().numpy()
             result.done += len(chunk)
             ctx.partial(result.snapshot())
             ctx.progress(result.done / len(starts), f"Clips {result.done}/{len(starts)}")

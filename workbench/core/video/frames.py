@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from workbench.core.jobs import JobContext, PlainContext
+from workbench.core.predict import probabilities
 from workbench.core.preprocess import fit_to
 from workbench.errors import InputError
 
@@ -114,8 +115,8 @@ def frame_predictions(model, path, indices, batch_size: int = 16,
             for chunk, frames in batches:
                 ctx.check()
                 with torch.inference_mode():
-                    probs = torch.softmax(model.module(frames_to_input(model, frames)).float(),
-                                          dim=1).cpu().numpy()
+                    logits = model.module(frames_to_input(model, frames))
+                    probs = probabilities(model, logits).cpu().numpy()
                 for values in probs:
                     row = next(rows)
                     result.probs[row] = values

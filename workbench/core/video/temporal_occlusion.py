@@ -35,6 +35,7 @@ from workbench.core.batching import AdaptiveBatcher, model_key
 from workbench.core.jobs import JobContext, PlainContext
 from workbench.core.memory import fit_batch
 from workbench.core.occlusion.sliding import CPU_MAX_BATCH, GPU_MAX_BATCH, grid_shape
+from workbench.core.predict import probabilities
 from workbench.core.preprocess import fit_to
 from workbench.errors import InputError
 
@@ -193,7 +194,7 @@ def occluded_clips(frames: torch.Tensor, boxes, fill: str,
 
 def _softmax(model, x: torch.Tensor) -> torch.Tensor:
     with torch.inference_mode():
-        return torch.softmax(model.module(x).float(), dim=1)
+        return probabilities(model, model.module(x))
 
 
 def _check_target(target, base: np.ndarray) -> int:

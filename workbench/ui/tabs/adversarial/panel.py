@@ -66,9 +66,12 @@ class AdversarialPanel(TaskPanel):
                      self.patches.controls, self.typographic.controls):
             mode_controls.addWidget(page)
         self.modes.currentChanged.connect(mode_controls.setCurrentIndex)
+        self.method_box = self._build_method_box()
+        self.modes.currentChanged.connect(  # writing a word is no gradient attack
+            lambda index: self.method_box.setVisible(index != self.modes.count() - 1))
         body = QWidget()
         column = QVBoxLayout(body)
-        column.addWidget(self._build_method_box())
+        column.addWidget(self.method_box)
         column.addWidget(mode_controls, 1)
         self.lay_out(self.modes, body)
         self.add_shortcuts(run=self.run_button, stop=self.stop_button, export=self.save_button)
