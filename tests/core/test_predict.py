@@ -82,3 +82,19 @@ def test_a_multi_label_model_gives_sigmoid_probabilities_in_occlusion_too():
     mask = np.zeros(model.input_size, dtype=bool)
     painted = predict_masked(model, x, mask)  # nothing hidden: the same picture
     np.testing.assert_allclose(painted.probs, sigmoid, atol=1e-5)
+
+
+def test_an_attack_on_a_multi_label_model_reports_sigmoid_probabilities():
+    import dataclasses
+
+    import torch
+
+    from workbench.core.adversarial import attack
+    from workbench.core.models.registry import load_model
+
+    model = dataclasses.replace(load_model("digits_lenet"), multi_label=True)
+    x = torch.rand(1, 3, *model.input_size)
+    result = attack(model, x, "fgsm", params={"eps": 8 / 255})
+    with torch.no_grad():
+        expected = torch.sigmoid(model.module(x).float())
+    torch.testing.assert_close(result.probs_before, expected, atol=1e-5, rtol=1e-5)

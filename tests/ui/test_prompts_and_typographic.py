@@ -32,6 +32,8 @@ def predict_panel(window):
 def test_prompts_box_relabels_predict(qtbot, win):
     box = win.model_dock.prompts
     assert box.isVisible() and "iPod" in box.text.toPlainText()
+    combo = win.model_dock.model_combo
+    assert combo.currentData() == win.state.model.name  # the combo names what is loaded
     visual = win.state.model.module.net.visual
     box.set_prompts("a cat, a dog, a teapot", "a picture of {}")
     qtbot.mouseClick(box.apply_button, Qt.MouseButton.LeftButton)

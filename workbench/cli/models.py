@@ -16,6 +16,9 @@ def add_parsers(sub, add_model_options) -> None:
     predict.add_argument("--topk", type=int, default=5)
     predict.add_argument("--json", action="store_true",
                          help='print [{"index", "label", "prob"}, ...], best first')
+    predict.add_argument("--with-input", action="store_true",
+                         help='also say what the model sees; with --json print {"top": [...], '
+                              '"input": {"size": [h, w], "channels": c, "conversion": "..."}}')
     predict.add_argument("--save-input", metavar="FILE.npy",
                          help="save the exact (1, 3, H, W) pixel tensor the model saw")
     add_model_options(predict)
@@ -50,9 +53,14 @@ def cmd_predict(args) -> int:
     prediction, pixels = predict_image(model, image, args.topk)
     if args.save_input:
         save_npy_atomic(args.save_input, pixels.detach().cpu().numpy().astype("float32"))
+    rows = [score.as_dict() for score in prediction.top]
     if args.json:
-        print(json.dumps([score.as_dict() for score in prediction.top], indent=2))
+        shown = {"top": rows, "input": model.input_description()} if args.with_input else rows
+        print(json.dumps(shown, indent=2))
     else:
+        if args.with_input:
+            print(f"input: {model.input_description()['conversion']}, "
+                  f"{model.input_text().rpartition(', ')[2]}")
         for score in prediction.top:
             print(f"{score.prob:7.2%}  {score.index:>5}  {score.label}")
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 
 from PySide6.QtCore import Qt, Signal
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.ui import output_picker
 from workbench.ui.checkpoint_dialog import CheckpointDialog
 from workbench.ui.prompts_box import PromptsBox
 
@@ -63,7 +65,9 @@ def load_job(spec, device, download, options, ctx):
     )
 
     try:
-        return load_model(spec, device=device, download=download, checkpoint=options, ctx=ctx)
+        model = load_model(spec, device=device, download=download, checkpoint=options, ctx=ctx)
+        output_picker.add_candidate_shapes(model)
+        return model
     except (WeightsNotCachedError, UntrustedPickleError, ArchitectureNeededError,
             CodeNeededError) as exc:
         return exc
@@ -91,6 +95,7 @@ class ModelDock(QDockWidget):
         self.ask = self._ask_dialog  # replaced in tests
         self.pick_checkpoint = self._pick_checkpoint_dialog
         self._current_spec = ""
+        self._loaded = ("", None)  # spec and options of the model in use, to reload it
         self.model_combo = QComboBox()
         self.model_combo.setObjectName("modelCombo")
         self.model_combo.setMaxVisibleItems(24)
@@ -118,6 +123,9 @@ class ModelDock(QDockWidget):
         form = QFormLayout()
         form.addRow("Model", self.model_combo)
         form.addRow("Device", self.device_combo)
+        self.output_picker = output_picker.OutputPicker()  # shown for several (N, K) outputs
+        self.output_picker.chosen.connect(self._on_output_chosen)
+        form.addRow(self.output_picker)
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -156,14 +164,26 @@ class ModelDock(QDockWidget):
     def load(self, spec: str, download: bool = False, options=None) -> None:
         """Load ``spec`` on the worker; the current model stays until the new one is ready."""
         device = self.device_combo.currentText() or "cpu"
+        remembered = None
+        if options is None or options.output is None:
+            remembered = output_picker.remembered_output(spec)
+            if remembered:
+                options = replace(options or self._default_options(), output=remembered)
         self.state.model_loading.emit(spec)
         self.runner.submit(
             partial(load_job, spec, device, download, options),
             name=f"Loading {spec}",
             key="load-model",
             on_finished=partial(self._on_loaded, spec, options),
-            on_error=self._on_load_error,
+            on_error=partial(self._on_load_error, spec, download, options, remembered),
         )
+
+    def _on_output_chosen(self, name: str) -> None:
+        """Reload the model in use with another of its outputs as the score; remember it."""
+        spec, options = self._loaded
+        if spec:
+            output_picker.remember_output(spec, name)
+            self.load(spec, options=replace(options or self._default_options(), output=name))
 
     def _on_loaded(self, spec, options, result) -> None:
         from workbench.errors import (
@@ -202,11 +222,17 @@ class ModelDock(QDockWidget):
                 self._select_combo(self._current_spec)
             return
         self._current_spec = spec
+        self._loaded = (spec, options)
         self.state.set_model(result)
         self.state.info(f"Loaded {result.name} on {result.device}")
 
-    def _on_load_error(self, message: str) -> None:
+    def _on_load_error(self, spec, download, options, remembered, message: str) -> None:
+        if remembered and f"no output '{remembered}'" in message:  # the file has changed
+            output_picker.remember_output(spec, None)
+            self.load(spec, download, replace(options, output=None))
+            return
         self.state.error(message)
+        self.output_picker.show_model(self.state.model)  # back to the output in use
         self._select_combo(self._current_spec)
 
     @staticmethod
@@ -234,7 +260,9 @@ class ModelDock(QDockWidget):
         from pathlib import Path
 
         if self.model_combo.findData(path) < 0:
-            self.model_combo.insertItem(0, f"{Path(path).name} · checkpoint", path)
+            zoo = path.split(":", 1)[0] in ("timm", "hf", "clip")
+            self.model_combo.insertItem(0, path if zoo else f"{Path(path).name} · checkpoint",
+                                        path)
 
     def _on_device_chosen(self, _index: int) -> None:
         if self._current_spec:
@@ -260,10 +288,12 @@ class ModelDock(QDockWidget):
     # -------------------------------------------------------------- layer tree
     def _show_model(self, model) -> None:
         self.tree.clear()
+        self.output_picker.show_model(model)
         if model is None:
             self.info.setText("No model loaded")
             return
-        if model.name != self._current_spec and self.model_combo.findData(model.name) < 0:
+        if self.model_combo.findData(model.name) < 0 and self.model_combo.findData(
+                model.name.removesuffix(":random")) < 0:  # a checkpoint, or a zoo name typed
             self._add_checkpoint_item(model.name)
         self._current_spec = model.name
         self._select_combo(model.name)

@@ -81,6 +81,7 @@ class AttackResult:
     method: str
     params: object
     extras: dict = field(default_factory=dict)
+    multi_label: bool = False  # the model's labels are independent: sigmoid probabilities
 
     @property
     def logits_before(self) -> torch.Tensor:
@@ -91,11 +92,15 @@ class AttackResult:
 
     @property
     def probs_before(self) -> torch.Tensor:
-        return torch.softmax(self.logits_before.float(), dim=1)
+        return self._probabilities(self.logits_before)
 
     @property
     def probs_after(self) -> torch.Tensor:
-        return torch.softmax(self.logits_after.float(), dim=1)
+        return self._probabilities(self.logits_after)
+
+    def _probabilities(self, logits: torch.Tensor) -> torch.Tensor:
+        logits = logits.float()
+        return torch.sigmoid(logits) if self.multi_label else torch.softmax(logits, dim=1)
 
     @property
     def top1_before(self) -> torch.Tensor:
@@ -161,7 +166,7 @@ class Attack:
             logits_after=logits_after,
             targets=goal.classes, targeted=goal.targeted, source=goal.source,
             success=goal.reached(logits_after).cpu().numpy(), steps_run=steps,
-            method=self.name, params=params)
+            method=self.name, params=params, multi_label=getattr(model, "multi_label", False))
 
     def perturb(self, model, x, goal: Goal, params, ctx: JobContext):
         """Return ``(adversarial pixels, steps run)``; ``x`` must not be modified."""

@@ -75,7 +75,8 @@ def build_checkpoint(path, options: CheckpointOptions):
     """``(net, prep, labels, source, kind)`` of a checkpoint file (the registry's contract)."""
     net, hints, source = read_checkpoint(path, options)
     prep = {"mean": hints.get("mean", IMAGENET_MEAN), "std": hints.get("std", IMAGENET_STD),
-            "input_size": hints.get("input_size", (DEFAULT_SIZE, DEFAULT_SIZE))}
+            "input_size": hints.get("input_size", (DEFAULT_SIZE, DEFAULT_SIZE)),
+            "in_channels": hints.get("in_channels") or first_conv_channels(net)}
     prep, labels = apply_overrides(options, prep, [], options.num_classes)
     return net, prep, labels, source, "image"
 
@@ -282,12 +283,57 @@ def _net_from_state(state: dict, path: Path, options: CheckpointOptions):
     if options.num_classes is None and head and state[head].shape[0] != own[head].shape[0]:
         net, hints = _make_net(options.arch, int(state[head].shape[0]))
         own = net.state_dict()
+    channels = fit_first_conv(net, state)
+    if channels in (1, 4):
+        hints = {**hints, "in_channels": channels}
+        own = net.state_dict()
     problems = _describe_mismatch(own, state)
     if problems:
         raise ModelLoadError(f"State dict '{path}' does not fit {options.arch}: {problems}")
     net.load_state_dict(state)
     options.num_classes = int(own[head].shape[0]) if head else options.num_classes
     return net, hints
+
+
+def _first_conv(net):
+    """``(name, module)`` of the network's first ``Conv2d`` (its input layer), or ``None``."""
+    import torch
+
+    for name, module in net.named_modules():
+        if isinstance(module, torch.nn.Conv2d):
+            return name, module
+    return None
+
+
+def first_conv_channels(net) -> int:
+    """The input channels of a built network's first convolution when they are 1 or 4
+    (a greyscale or RGBA model), else 3 (also when there is no such layer to read)."""
+    found = _first_conv(net)
+    channels = found[1].in_channels if found is not None else 3
+    return channels if channels in (1, 4) else 3
+
+
+def fit_first_conv(net, state: dict) -> int:
+    """Give the architecture's first convolution the input channels of the state dict's
+    (1 or 4: a greyscale or RGBA checkpoint) and return them; 3 leaves it as built."""
+    import torch
+
+    found = _first_conv(net)
+    if found is None:
+        return 3
+    name, conv = found
+    weight = state.get(f"{name}.weight")
+    if weight is None or weight.ndim != 4 or conv.groups != 1:
+        return conv.in_channels
+    channels = int(weight.shape[1])
+    if channels == conv.in_channels or channels not in (1, 4):
+        return conv.in_channels
+    new = torch.nn.Conv2d(channels, conv.out_channels, conv.kernel_size, conv.stride,
+                          conv.padding, conv.dilation, 1, conv.bias is not None,
+                          conv.padding_mode)
+    parent, _, leaf = name.rpartition(".")
+    setattr(net.get_submodule(parent) if parent else net, leaf, new)
+    return channels
 
 
 def _head_key(own: dict, state: dict) -> str | None:

@@ -11,6 +11,31 @@ from torch import nn
 from workbench.core.models.outputs import pick_output
 from workbench.errors import InputError
 
+# How 3-channel pixels become a network's input (DESIGN.md §2: pixels outside a model are RGB).
+LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601, as PIL's convert("L") and torchvision Grayscale
+CONVERSIONS = {
+    "rgb": "RGB",
+    "mean": "greyscale (mean of R, G, B)",
+    "luminance": "greyscale (BT.601 luminance 0.299 R + 0.587 G + 0.114 B)",
+    "rgb+ones": "RGB + a constant 4th channel of ones",
+}
+
+
+def channel_stats(values, in_channels: int, extra: float) -> tuple[float, ...]:
+    """Per-channel ``mean`` or ``std`` of the right length for ``in_channels``: as given when
+    the length fits, three averaged to one for a greyscale net, one repeated for RGB, and
+    three plus ``extra`` (0 for the mean, 1 for the std: the 4th channel passes unchanged)."""
+    values = tuple(float(v) for v in values)
+    if len(values) == 1 and in_channels in (3, 4):
+        values = values * 3
+    if len(values) == in_channels:
+        return values
+    if len(values) == 3 and in_channels == 1:
+        return (sum(values) / 3,)
+    if len(values) == 3 and in_channels == 4:
+        return values + (extra,)
+    raise InputError(f"{len(values)} mean / std values do not fit a {in_channels}-channel input")
+
 
 class PixelModel(nn.Module):
     """Wraps a network so that it takes float pixels in [0, 1] and normalizes inside.
@@ -20,27 +45,57 @@ class PixelModel(nn.Module):
     net
         The user's network, taking normalized input.
     mean, std
-        Per-channel normalization in pixel units (length 3, or 1 for a grey model).
+        Per-channel normalization in pixel units; fitted to ``in_channels`` by
+        :func:`channel_stats` (three averaged to one for a greyscale net, a 4th of 0 / 1).
     grey
-        If true, RGB input is averaged to one channel before normalizing.
+        If true, RGB input is averaged to one channel before normalizing (the built-in
+        models; the same as ``in_channels=1`` but with the plain mean of R, G and B).
     output
         For a network whose forward returns a tuple, a dict or an object (``.logits``):
         which of its outputs is the score (``workbench.core.models.outputs``).
+    in_channels
+        What the network's first layer takes: 3 (RGB, as is), 1 (greyscale: BT.601
+        luminance ``0.299 R + 0.587 G + 0.114 B``) or 4 (RGB plus a constant channel of
+        ones, an opaque alpha).  The wrapper always takes ``(N, 3, ...)`` pixels.
     """
 
-    def __init__(self, net: nn.Module, mean, std, grey: bool = False, output: str | None = None):
+    def __init__(self, net: nn.Module, mean, std, grey: bool = False, output: str | None = None,
+                 in_channels: int | None = None):
         super().__init__()
+        in_channels = in_channels or (1 if grey else 3)
+        if in_channels not in (1, 3, 4):
+            raise InputError(f"a model input of {in_channels} channels is not supported "
+                             "(1 greyscale, 3 RGB or 4 RGB + alpha)")
         self.net = net
-        self.grey = grey
+        self.in_channels = in_channels
+        self.conversion = {1: "mean" if grey else "luminance", 3: "rgb", 4: "rgb+ones"}[
+            in_channels]
         self.output = output
+        mean = channel_stats(mean, in_channels, 0.0)
+        std = channel_stats(std, in_channels, 1.0)
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32), persistent=False)
         self.register_buffer("std", torch.tensor(std, dtype=torch.float32), persistent=False)
+
+    @property
+    def grey(self) -> bool:
+        return self.in_channels == 1
+
+    def convert(self, x: torch.Tensor) -> torch.Tensor:
+        """``(N, 3, ...)`` pixels → the ``in_channels`` pixels the network takes (still
+        in [0, 1], before normalizing)."""
+        if self.conversion == "mean":
+            return x.mean(dim=1, keepdim=True)
+        if self.conversion == "luminance":
+            weights = torch.tensor(LUMA, dtype=x.dtype, device=x.device)
+            return (x * weights.view((1, 3) + (1,) * (x.ndim - 2))).sum(dim=1, keepdim=True)
+        if self.conversion == "rgb+ones":
+            return torch.cat([x, torch.ones_like(x[:, :1])], dim=1)
+        return x
 
     def normalize(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim not in (4, 5) or x.shape[1] != 3:
             raise InputError(f"expected pixels of shape (N, 3, H, W), got {tuple(x.shape)}")
-        if self.grey:
-            x = x.mean(dim=1, keepdim=True)
+        x = self.convert(x)
         shape = (1, -1) + (1,) * (x.ndim - 2)
         return (x - self.mean.view(shape)) / self.std.view(shape)
 
@@ -153,3 +208,19 @@ class LoadedModel:
 
     def caption(self) -> str:
         return f"{self.name} ({self.source})"
+
+    def input_description(self) -> dict:
+        """What the network is given: ``{"size": [h, w], "channels": c, "conversion": …}``
+        (the wrapper turns the app's RGB pixels into ``c`` channels as ``conversion`` says)."""
+        conversion = getattr(self.module, "conversion", "rgb")
+        return {"size": list(self.input_size),
+                "channels": int(getattr(self.module, "in_channels", 3)),
+                "conversion": CONVERSIONS[conversion]}
+
+    def input_text(self) -> str:
+        """``"224×224"`` for RGB, ``"greyscale, 28×28"`` or ``"RGB + a constant 4th channel,
+        64×64"`` otherwise (width × height, as the Predict tab titles its view)."""
+        h, w = self.input_size
+        channels = getattr(self.module, "in_channels", 3)
+        seen = {1: "greyscale, ", 4: "RGB + a constant 4th channel, "}.get(channels, "")
+        return f"{seen}{w}×{h}"

@@ -197,7 +197,8 @@ def wrap_model(net, prep, labels, name, source, kind, device, ctx=None) -> Loade
     import torch
 
     ctx = ctx or PlainContext()
-    pixel_model = PixelModel(net, prep["mean"], prep["std"], grey=prep.get("grey", False))
+    pixel_model = PixelModel(net, prep["mean"], prep["std"], grey=prep.get("grey", False),
+                             in_channels=prep.get("in_channels"))
     freeze(pixel_model).to(device)
     frames = prep.get("num_frames", 0)
     h, w = prep["input_size"]
@@ -239,7 +240,7 @@ def wrap_model(net, prep, labels, name, source, kind, device, ctx=None) -> Loade
         source=source,
         num_frames=frames,
         extras={**({"frame_rate": prep["frame_rate"]} if prep.get("frame_rate") else {}),
-                **prep.get("extras", {})},
+                **prep.get("extras", {}), "in_channels": pixel_model.in_channels},
         multi_label=bool(prep.get("multi_label", False)),
         output=pixel_model.output,
         output_candidates=candidates,

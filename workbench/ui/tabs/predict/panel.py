@@ -102,8 +102,7 @@ class PredictPanel(TaskPanel):
         prediction, model_input = result
         self.prediction = prediction
         self.view.set_image(model_input)
-        h, w = model.input_size
-        self.view.set_title(f"what {model.name} sees · {w}×{h}")
+        self.view.set_title(f"what {model.name} sees · {model.input_text()}")
         best = prediction.best
         self.headline.setText(f"{best.label} · {best.prob:.1%}")
         self.chart.show_scores(prediction.top)
