@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import json
 import sys
-import textwrap
 
 import pytest
-import torch
 
+from tests.helpers import pickle_from_code
 from workbench.cli import main
 from workbench.io.samples import sample_path
 
@@ -93,16 +92,8 @@ NETS = """
 
 
 def test_code_folder_and_output_choice(tmp_path, capsys, monkeypatch):
-    code_dir = tmp_path / "src"
-    code_dir.mkdir()
-    (code_dir / "clinets_wb_test.py").write_text(textwrap.dedent(NETS))
-    monkeypatch.setattr(sys, "path", [str(code_dir), *sys.path])
-    import clinets_wb_test
-
-    path = tmp_path / "heads.pt"
-    torch.save(clinets_wb_test.Heads(), path)
-    monkeypatch.setattr(sys, "path", [p for p in sys.path if p != str(code_dir)])
-    monkeypatch.delitem(sys.modules, "clinets_wb_test")
+    code_dir, path = pickle_from_code(tmp_path, monkeypatch, "clinets_wb_test", NETS, "Heads",
+                                      file="heads.pt")
     base = ["--model", path, "--input-size", 16, "--topk", 10]
     code, _out, err = predict(capsys, *base, "--trust")
     assert code == 1 and "--code" in err and err.count("\n") == 1

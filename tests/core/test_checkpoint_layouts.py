@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import pickle
 import sys
-import textwrap
 from types import SimpleNamespace
 
 import pytest
 import torch
 from torch import nn
 
+from tests.helpers import pickle_from_code
 from workbench.core.models import load_model
 from workbench.core.models.checkpoint import CheckpointOptions
 from workbench.errors import (
@@ -140,16 +140,8 @@ MYNETS = """
 
 
 def test_code_folder_for_a_pickled_model_only_with_trust(tmp_path, monkeypatch):
-    code = tmp_path / "code"
-    code.mkdir()
-    (code / "mynets_wb_test.py").write_text(textwrap.dedent(MYNETS))
-    monkeypatch.setattr(sys, "path", [str(code), *sys.path])
-    import mynets_wb_test
-
-    path = tmp_path / "whole.pt"
-    torch.save(mynets_wb_test.Net(), path)
-    monkeypatch.setattr(sys, "path", [p for p in sys.path if p != str(code)])
-    monkeypatch.delitem(sys.modules, "mynets_wb_test")
+    code, path = pickle_from_code(tmp_path, monkeypatch, "mynets_wb_test", MYNETS, "Net",
+                                  folder="code")
     with pytest.raises(UntrustedPickleError):  # --code alone adds nothing to the path
         load_model(str(path), checkpoint=CheckpointOptions(code=str(code), input_size=16))
     assert str(code) not in sys.path and "mynets_wb_test" not in sys.modules

@@ -4,8 +4,8 @@ that folder (the checkpoint dialog's Code folder), keeps the trust, and loads.""
 from __future__ import annotations
 
 import sys
-import textwrap
 
+from tests.helpers import pickle_from_code
 from tests.ui.test_main_window import TIMEOUT, wait_for_prediction, window  # noqa: F401
 
 NETS = """
@@ -24,20 +24,10 @@ NETS = """
 
 def test_trusted_pickle_asks_for_its_code_folder(qtbot, window, tmp_path, monkeypatch):  # noqa: F811
     wait_for_prediction(qtbot, window, "Egyptian cat")  # torch is imported by then
-    import torch
 
     from workbench.core.models.checkpoint import CheckpointOptions
 
-    code = tmp_path / "src"
-    code.mkdir()
-    (code / "docknets_wb_test.py").write_text(textwrap.dedent(NETS))
-    monkeypatch.setattr(sys, "path", [str(code), *sys.path])
-    import docknets_wb_test
-
-    path = tmp_path / "whole.pt"
-    torch.save(docknets_wb_test.DockNet(), path)
-    monkeypatch.setattr(sys, "path", [p for p in sys.path if p != str(code)])
-    monkeypatch.delitem(sys.modules, "docknets_wb_test")
+    code, path = pickle_from_code(tmp_path, monkeypatch, "docknets_wb_test", NETS, "DockNet")
     dock = window.model_dock
     asked = []
     dock.ask = lambda title, text, buttons: "I trust this file"
