@@ -65,9 +65,7 @@ def load_job(spec, device, download, options, ctx):
     )
 
     try:
-        model = load_model(spec, device=device, download=download, checkpoint=options, ctx=ctx)
-        output_picker.add_candidate_shapes(model)
-        return model
+        return load_model(spec, device=device, download=download, checkpoint=options, ctx=ctx)
     except (WeightsNotCachedError, UntrustedPickleError, ArchitectureNeededError,
             CodeNeededError) as exc:
         return exc

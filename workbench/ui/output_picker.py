@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
 from workbench.ui.settings import open_settings
 
-SHAPES_KEY = "output_shapes"  # in LoadedModel.extras: candidate name -> "K"
+SHAPES_KEY = "output_shapes"  # in LoadedModel.extras (set when the model is wrapped)
 
 
 def _key(spec: str) -> str:
@@ -34,26 +34,6 @@ def remember_output(spec: str, output: str | None) -> None:
     else:
         settings.remove(_key(spec))
     settings.sync()
-
-
-def add_candidate_shapes(model) -> None:
-    """Worker side: record each candidate's ``K`` (one forward on zeros), for the combo."""
-    if len(model.output_candidates) < 2:
-        return
-    import torch
-
-    from workbench.core.models.outputs import named_outputs
-
-    module = model.module
-    try:
-        with torch.inference_mode():
-            out = module.net(module.normalize(
-                torch.zeros(model.input_shape(1), device=model.device)))
-        model.extras[SHAPES_KEY] = {
-            name: "×".join(map(str, value.shape[1:])) for name, value in named_outputs(out)
-            if name in model.output_candidates}
-    except Exception:  # noqa: BLE001 — the shapes are only a hint in the combo
-        pass
 
 
 class OutputPicker(QWidget):

@@ -205,7 +205,8 @@ def wrap_model(net, prep, labels, name, source, kind, device, ctx=None) -> Loade
     shape = (1, 3, frames, h, w) if kind == "video" else (1, 3, h, w)
     ctx.progress(0.6, f"Inspecting layers of {name}")
     try:
-        out, candidates = _choose_output(pixel_model, shape, device, prep.get("output"), name)
+        out, candidates, shapes = _choose_output(pixel_model, shape, device,
+                                                 prep.get("output"), name)
         layers, order = describe_layers(pixel_model, shape, device)
     except (torch.cuda.OutOfMemoryError, ModelLoadError):
         raise
@@ -240,7 +241,8 @@ def wrap_model(net, prep, labels, name, source, kind, device, ctx=None) -> Loade
         source=source,
         num_frames=frames,
         extras={**({"frame_rate": prep["frame_rate"]} if prep.get("frame_rate") else {}),
-                **prep.get("extras", {}), "in_channels": pixel_model.in_channels},
+                **prep.get("extras", {}), "in_channels": pixel_model.in_channels,
+                **({"output_shapes": shapes} if shapes else {})},
         multi_label=bool(prep.get("multi_label", False)),
         output=pixel_model.output,
         output_candidates=candidates,
@@ -261,8 +263,10 @@ def _choose_output(pixel_model, shape, device, wanted, name):
         if wanted is not None:
             raise ModelLoadError(f"Model {name} returns one tensor; --output '{wanted}' "
                                  "applies to a tuple, dict or object output")
-        return out, []
-    found = [part for part, _ in outputs.named_outputs(out)]
+        return out, [], {}
+    named = outputs.named_outputs(out)
     candidates = outputs.output_candidates(out, shape[0])
-    pixel_model.output = outputs.choose_output(candidates, wanted, found, name)
-    return outputs.pick_output(out, pixel_model.output), candidates
+    pixel_model.output = outputs.choose_output(candidates, wanted, [p for p, _ in named], name)
+    shapes = {part: "×".join(map(str, value.shape[1:])) for part, value in named
+              if part in candidates}  # what the GUI's picker shows beside each name
+    return outputs.pick_output(out, pixel_model.output), candidates, shapes

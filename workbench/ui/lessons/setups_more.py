@@ -49,27 +49,27 @@ def autoencoder_digits(ctl, params) -> None:
 def feature_visualization(ctl, params) -> None:
     panel = ctl.window.panel("Feature visualization")
 
-    def run():
-        panel.kind.setCurrentText("channel")
-        panel.choose_layer(params["layer"])
-        panel.update_channel_range()
-        panel.channel.setValue(params["channel"])
-        panel.start_from.setCurrentText("noise")
-        panel.steps.setValue(params["steps"])
+    def optimize(which, kind, layer, start, steps, channel=None):
+        """Set the tab's objective as a user would, run it, show the result when done."""
+        panel.kind.setCurrentText(kind)
+        panel.choose_layer(layer)
+        if channel is not None:
+            panel.update_channel_range()
+            panel.channel.setValue(channel)
+        panel.start_from.setCurrentText(start)
+        panel.steps.setValue(steps)
         panel.snapshot = None
         panel.run()
         ctl.steps.when(lambda: panel.snapshot is not None and not panel._running,
-                       lambda: shown("channel"))
+                       lambda: shown(which))
+
+    def run():
+        optimize("channel", "channel", params["layer"], "noise", params["steps"],
+                 params["channel"])
 
     def dream():
-        panel.kind.setCurrentText("deepdream")
-        panel.choose_layer(params["dream_layer"])
-        panel.start_from.setCurrentText("current image")
-        panel.steps.setValue(params["dream_steps"])
-        panel.snapshot = None
-        panel.run()
-        ctl.steps.when(lambda: panel.snapshot is not None and not panel._running,
-                       lambda: shown("dream"))
+        optimize("dream", "deepdream", params["dream_layer"], "current image",
+                 params["dream_steps"])
 
     def shown(which):
         ctl.outcome = panel.snapshot.images[0].copy()
