@@ -54,9 +54,17 @@ def test_conv_json(capsys):
 @pytest.mark.parametrize("argv, message", [
     (["conv", "4", "4", "1", "--kernel", "7", "--out", "1"], "does not fit"),
     (["conv", "28", "28", "1", "--kernel", "3", "--out", "1", "--stride", "0"], "stride"),
-    (["inspect", "--model", LITTLE, "--input-size", "abc"], "--input-size"),
     (["inspect", "--model", "no_such_model"], "no_such_model")])
 def test_bad_input_is_one_line(capsys, argv, message):
+    """A bad value is one line of error (exit status 1)."""
     assert main(argv) == 1
     error = capsys.readouterr().err
     assert message in error and error.count("\n") == 1
+
+
+def test_bad_input_size_is_a_usage_error(capsys):
+    """``--input-size`` is parsed by argparse: status 2 and one line naming the option."""
+    with pytest.raises(SystemExit) as stop:
+        main(["inspect", "--model", LITTLE, "--input-size", "abc"])
+    error = capsys.readouterr().err
+    assert stop.value.code == 2 and "--input-size" in error and error.count("\n") == 1

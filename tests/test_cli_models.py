@@ -33,6 +33,25 @@ def test_safetensors_with_timm_arch(tmp_path, capsys):
     assert len(rows) == 10 and abs(sum(r["prob"] for r in rows) - 1) < 1e-4
 
 
+def test_non_square_input_size_reaches_the_model(tmp_path, capsys):
+    """``--input-size 48,64`` on a state dict: the model takes 48 × 64 pixels, and predict
+    runs at that size."""
+    import torchvision
+    from safetensors.torch import save_file
+
+    from workbench.cli import build_parser, common
+
+    path = tmp_path / "weights.safetensors"
+    save_file(torchvision.models.resnet18(num_classes=4).state_dict(), str(path))
+    options = ["--model", str(path), "--arch", "resnet18", "--num-classes", "4",
+               "--input-size", "48,64"]
+    model = common.load_cli_model(build_parser().parse_args(["predict", "x.png", *options]))
+    assert model.input_size == (48, 64)
+    code, out, err = predict(capsys, *options, "--topk", 4)
+    assert code == 0, err
+    assert len(json.loads(out)) == 4
+
+
 def test_hf_folder_multi_label_and_offline_hub_name(tmp_path, capsys, monkeypatch):
     transformers = pytest.importorskip("transformers")
     folder = tmp_path / "tiny"

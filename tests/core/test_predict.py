@@ -98,3 +98,40 @@ def test_an_attack_on_a_multi_label_model_reports_sigmoid_probabilities():
     with torch.no_grad():
         expected = torch.sigmoid(model.module(x).float())
     torch.testing.assert_close(result.probs_before, expected, atol=1e-5, rtol=1e-5)
+
+
+def test_log_probability_is_log_softmax_or_the_labels_own_log_sigmoid():
+    """The patch's training loss: one class against the rest, or one label on its own."""
+    import dataclasses
+
+    import torch
+
+    from workbench.core.models.registry import load_model
+    from workbench.core.predict import log_probability
+
+    model = load_model("digits_lenet")
+    logits = torch.randn(4, 10)
+    classes = torch.tensor([0, 3, 9, 3])
+    expected = torch.log_softmax(logits, 1)[torch.arange(4), classes]
+    torch.testing.assert_close(log_probability(model, logits, classes), expected)
+    multi = dataclasses.replace(model, multi_label=True)
+    own = torch.nn.functional.logsigmoid(logits[torch.arange(4), classes])
+    torch.testing.assert_close(log_probability(multi, logits, classes), own)
+
+
+def test_a_patch_for_a_multi_label_model_raises_the_labels_sigmoid():
+    """Patch training on a multi-label head reports (and raises) the label's sigmoid."""
+    import dataclasses
+
+    import torch
+
+    from workbench.core.adversarial.patch import PatchParams, patch_effect, train_patch
+    from workbench.core.models.registry import load_model
+
+    model = dataclasses.replace(load_model("digits_lenet"), multi_label=True)
+    batch = torch.rand(6, 3, *model.input_size)
+    params = PatchParams(size=12, steps=15, batch_size=6, lr=0.1)
+    result = train_patch(model, batch, target=3, params=params)
+    assert 0 < result.history[-1] < 1 and result.history[-1] > result.history[0]
+    effect = patch_effect(model, batch, result.patch, result.mask, 3)
+    assert ((effect > 0) & (effect < 1)).all()

@@ -45,9 +45,21 @@ FAMILIES = [
     ("vit_small_patch14_reg4_dinov2", {"img_size": 56}, None, TOKENS, 5),
     ("vit_tiny_patch16_224", {"img_size": (48, 80)}, None, TOKENS, 1),
     ("eva02_tiny_patch14_224", {"img_size": 56}, None, TOKENS, 1),
+    ("hiera_tiny_224", {}, None, TOKENS, 0),  # the last stage's tokens are in raster order
 ]
 IDS = [f"{name}-{size or opts.get('img_size', 'own')}".replace(", ", "x")
        for name, opts, size, _, _ in FAMILIES]
+
+
+def randomize_heads(net):
+    """Some families start with a zero head (Hiera's linear layer): their
+    random-weight logits are constant, and so would every CAM be."""
+    heads = net.get_classifier()
+    with torch.no_grad():
+        for head in heads if isinstance(heads, tuple) else (heads,):
+            for name, weight in head.named_parameters():
+                if name.endswith("weight") and float(weight.abs().max()) < 1e-3:
+                    weight.normal_(0, 0.05, generator=torch.Generator().manual_seed(1))
 
 
 def build(name, options, size):
@@ -55,6 +67,7 @@ def build(name, options, size):
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         net = timm.create_model(name, pretrained=False, **options)
+        randomize_heads(net)
     prep = timm_zoo.preprocessing(net)
     if size:
         prep["input_size"] = size

@@ -33,8 +33,9 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--arch", help="architecture of a state dict: torchvision name or timm:NAME")
     group.add_argument("--num-classes", type=int, help="classes of a state-dict checkpoint")
     group.add_argument("--labels", help="labels file for a checkpoint, one per line")
-    group.add_argument("--input-size", type=int,
-                       help="input size (default: the model's own; 224 for a checkpoint)")
+    group.add_argument("--input-size", type=input_size, metavar="SIZE|H,W",
+                       help="input size, one number for a square or H,W (default: the "
+                            "model's own; 224 for a checkpoint)")
     group.add_argument("--mean", type=_floats, metavar="R,G,B",
                        help="normalization mean in pixel units (default: the model's own)")
     group.add_argument("--std", type=_floats, metavar="R,G,B",
@@ -85,6 +86,20 @@ def typed_pairs(pairs: list[str], infos: dict, known_as: str) -> dict:
         except ValueError:
             raise WorkbenchError(f"--param {pair}: {name} must be a {kind.__name__}") from None
     return values
+
+
+def input_size(text: str) -> tuple[int, int]:
+    """``"160,128"`` (or ``160x128``, or one number for a square) → ``(160, 128)``."""
+    parts = text.lower().replace("x", ",").split(",")
+    try:
+        values = [int(v) for v in parts]
+    except ValueError:
+        values = []
+    if len(values) == 1:
+        values *= 2
+    if len(values) != 2 or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"must look like 224 or 224,160, not '{text}'")
+    return values[0], values[1]
 
 
 def checkpoint_options(args):

@@ -11,18 +11,12 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
-from workbench.errors import WorkbenchError
-
-CHECKPOINT_SIZE = 224
-
 
 def add_parsers(sub, add_model_options) -> None:
     parser = sub.add_parser("inspect", conflict_handler="resolve",
                             help="the layer table: shapes, parameters, MACs, receptive fields")
     parser.add_argument("--json", action="store_true", help="one object per layer, and totals")
     add_model_options(parser)
-    parser.add_argument("--input-size", metavar="H,W",
-                        help="input size to inspect at (default: the model's own)")
     conv = sub.add_parser("conv", help="one convolution's output size, parameters, MACs, "
                                        "receptive field and unrolled matrix")
     conv.add_argument("h", type=int, metavar="H")
@@ -37,28 +31,11 @@ def add_parsers(sub, add_model_options) -> None:
     conv.add_argument("--json", action="store_true")
 
 
-def parse_input_size(text: str | None) -> tuple[int, int] | None:
-    """``"160,128"`` (or ``160x128``, or one number for a square) → ``(160, 128)``."""
-    if text is None:
-        return None
-    parts = text.lower().replace("x", ",").split(",")
-    try:
-        values = [int(v) for v in parts]
-    except ValueError:
-        values = []
-    if len(values) == 1:
-        values *= 2
-    if len(values) != 2 or min(values) < 1:
-        raise WorkbenchError(f"--input-size must look like 224,224, not '{text}'")
-    return values[0], values[1]
-
-
 def cmd_inspect(args) -> int:
     from workbench.cli import common
     from workbench.core.inspect import inspect_model
 
-    size = parse_input_size(args.input_size)
-    args.input_size = size[0] if size else None  # a checkpoint's square size (else 224)
+    size = args.input_size
     model = common.load_cli_model(args)
     with common.progress_context() as ctx:
         table = inspect_model(model, size, ctx)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from workbench.core.jobs import JobContext, PlainContext
 from workbench.errors import InputError
@@ -47,6 +48,15 @@ def probabilities(model, logits: torch.Tensor) -> torch.Tensor:
     if getattr(model, "multi_label", False):
         return torch.sigmoid(logits.float())
     return torch.softmax(logits.float(), dim=1)
+
+
+def log_probability(model, logits: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
+    """``(N,)`` log-probability of ``classes[i]`` in row ``i``: log-softmax, or for a
+    multi-label model the label's own log-sigmoid (the other labels do not compete)."""
+    picked = logits.float().gather(1, classes.view(-1, 1))[:, 0]
+    if getattr(model, "multi_label", False):
+        return F.logsigmoid(picked)
+    return picked - torch.logsumexp(logits.float(), dim=1)
 
 
 def logits_to_prediction(model, logits: torch.Tensor, topk: int = 5) -> Prediction:

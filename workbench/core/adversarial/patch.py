@@ -22,6 +22,7 @@ from torch.nn import functional as F
 from workbench.core.adversarial.base import class_tensor, forward, gradients_allowed
 from workbench.core.jobs import JobContext, PlainContext
 from workbench.core.params import make, param, validate
+from workbench.core.predict import log_probability, probabilities
 from workbench.errors import InputError
 
 SHAPES = ("circle", "square")
@@ -206,12 +207,12 @@ def train_patch(model, images, target: int, params=None, ctx: JobContext | None 
                                       device)
         with torch.enable_grad():
             logits = model.module(place(batch[rows], patch, mask, *placement))
-            loss = F.cross_entropy(logits, labels)
+            loss = -log_probability(model, logits, labels).mean()
             (patch.grad,) = torch.autograd.grad(loss, patch)
         optimizer.step()
         with torch.no_grad():
             patch.clamp_(0.0, 1.0)
-        history.append(float(torch.softmax(logits.detach(), 1)[:, target].mean()))
+        history.append(float(probabilities(model, logits.detach())[:, target].mean()))
         ctx.progress((k + 1) / params.steps, f"Patch: step {k + 1} of {params.steps}")
         if (k + 1) % params.preview_every == 0 or k + 1 == params.steps:
             ctx.partial(preview(patch, mask, k + 1, history[-1]))
@@ -234,5 +235,5 @@ def patch_effect(model, x, patch, mask, target: int, trials: int = 8, seed: int 
         placement = random_placements(n, height, width, max(patch.shape[-2:]), fixed, gen,
                                       x.device)
         pasted = place(x, patch, mask, *placement).clamp(0.0, 1.0)
-        probs += torch.softmax(forward(model, pasted), dim=1)[:, target]
+        probs += probabilities(model, forward(model, pasted))[:, target]
     return probs / trials

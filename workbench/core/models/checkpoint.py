@@ -46,12 +46,20 @@ class CheckpointOptions:
     num_classes: int | None = None
     labels_file: str | None = None
     trust: bool = False  # allow unpickling a whole model (runs code from the file)
-    input_size: int | None = None
+    input_size: int | tuple[int, int] | None = None  # one number for a square, or (h, w)
     mean: tuple[float, ...] | None = None
     std: tuple[float, ...] | None = None
     code: str | None = None  # folder, .py file or module defining a pickled model's class
     multi_label: bool = False  # independent labels: sigmoid, not softmax
     output: str | None = None  # which output of a tuple / dict / object forward is the score
+
+
+def square_or_pair(size: int | tuple[int, int]) -> tuple[int, int]:
+    """An input size given as one number (a square) or ``(h, w)``, as ``(h, w)``."""
+    if isinstance(size, int):
+        return size, size
+    height, width = size
+    return int(height), int(width)
 
 
 def _check_file(path: Path) -> None:
@@ -89,7 +97,7 @@ def apply_overrides(options: CheckpointOptions, prep: dict, labels: list,
 
     prep = dict(prep)
     if options.input_size:
-        prep["input_size"] = (options.input_size, options.input_size)
+        prep["input_size"] = square_or_pair(options.input_size)
     for name in ("mean", "std"):
         value = getattr(options, name)
         if value is not None:

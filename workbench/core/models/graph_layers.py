@@ -204,7 +204,7 @@ def _reorder(module: nn.Module, paths: list[str]) -> None:
 # --------------------------------------------------------------------------- entry points
 
 
-def read_graph_file(path, input_size: int | None = None):
+def read_graph_file(path, input_size: int | tuple[int, int] | None = None):
     """``(net, source)`` for a ``.pt2`` or TorchScript file, else ``None``.
 
     The net's layers are hookable markers; a TorchScript file whose graph cannot be
@@ -224,7 +224,9 @@ def read_graph_file(path, input_size: int | None = None):
             script = torch.jit.load(str(path), map_location="cpu")
     except Exception as exc:
         raise ModelLoadError(f"Cannot load TorchScript file '{path}': {exc}") from exc
-    net = torchscript_layers(script.eval(), path, input_size or 224)
+    from workbench.core.models.checkpoint import square_or_pair
+
+    net = torchscript_layers(script.eval(), path, square_or_pair(input_size or 224))
     if net is None:
         return script, f"TorchScript {path.name}"
     return net, f"TorchScript {path.name} (layers from its graph)"
@@ -313,10 +315,10 @@ def from_torchscript(script: torch.jit.ScriptModule, example: torch.Tensor) -> f
     return with_markers(gm, "ScriptNet", set(ep_converter.name_to_param))
 
 
-def torchscript_layers(script, path, input_size: int = 224):
+def torchscript_layers(script, path, input_size: tuple[int, int] = (224, 224)):
     """:func:`from_torchscript` on a loaded file, checked against the script's own output;
     ``None`` (with a warning) when the layers cannot be read, so the script still runs."""
-    example = torch.rand(1, 3, input_size, input_size)
+    example = torch.rand(1, 3, *input_size)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

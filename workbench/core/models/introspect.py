@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import torch
 from torch import nn
 
@@ -19,16 +21,29 @@ def first_tensor(output):
     return None
 
 
-def _record_shapes(model: PixelModel, modules, x: torch.Tensor):
-    """Each module's output shape in one forward pass, and the order they finished.
+@dataclass
+class DryPass:
+    """What one forward pass of random pixels tells about a network.
 
-    A pass that fails part-way keeps what it recorded before (the probe at a wider
-    input fails at a fixed-size position embedding; what ran before still counts).
-    Returns ``None`` for a network that cannot carry hooks (TorchScript).
+    ``shapes`` and ``order``: each module's output shape and the order they finished
+    (``None`` for a network that cannot carry hooks: TorchScript); ``output``: what the
+    network returned; ``tokens``: the 3-D outputs kept, with their autograd graph, for the
+    test of which token layer still reaches the output (``_last_token_layer_with_gradient``).
     """
+
+    shapes: dict[str, tuple[int, ...]] | None
+    order: list[str]
+    output: object
+    tokens: dict[str, torch.Tensor] = field(default_factory=dict)
+
+
+def dry_pass(model: PixelModel, input_shape, device) -> DryPass:
+    """One forward pass (gradients on: the token-layer test reuses its graph) that records
+    every module's output shape and returns the network's raw output."""
+    modules = [(name, mod) for name, mod in model.net.named_modules() if name]
     shapes: dict[str, tuple[int, ...]] = {}
     order: list[str] = []
-    handles = []
+    tokens: dict[str, torch.Tensor] = {}
 
     def make_hook(name):
         def hook(_module, _inputs, output):
@@ -36,23 +51,28 @@ def _record_shapes(model: PixelModel, modules, x: torch.Tensor):
             if tensor is not None:
                 shapes[name] = tuple(tensor.shape)
                 order.append(name)
+                if tensor.ndim == 3 and tensor.requires_grad:
+                    tokens[name] = tensor
 
         return hook
 
+    handles = []
     try:
         for name, mod in modules:
             handles.append(mod.register_forward_hook(make_hook(name)))
     except RuntimeError:  # TorchScript modules cannot carry Python hooks
         for handle in handles:
             handle.remove()
-        return None
+        handles, shapes = [], None
+    seed = torch.Generator().manual_seed(0)
+    x = torch.rand(input_shape, generator=seed).to(device).requires_grad_(True)
     try:
-        with torch.inference_mode():
-            model(x)
+        with torch.enable_grad():
+            output = model.net(model.normalize(x))
     finally:
         for handle in handles:
             handle.remove()
-    return shapes, order
+    return DryPass(shapes, order, output, tokens)
 
 
 def _probe_shapes(model: PixelModel, modules, input_shape, device) -> dict:
@@ -85,9 +105,11 @@ def _needs_probe(shapes: dict, input_grid) -> bool:
 
 
 def describe_layers(
-    model: PixelModel, input_shape: tuple[int, ...], device: torch.device
+    model: PixelModel, input_shape: tuple[int, ...], device: torch.device,
+    dry: DryPass | None = None,
 ) -> tuple[list[LayerInfo], list[str]]:
-    """Run one dry forward pass and record each module's output shape and layout.
+    """Each module's output shape and layout, from a dry forward pass (``dry``, else one
+    run here).
 
     Returns
     -------
@@ -99,10 +121,10 @@ def describe_layers(
     from workbench.core.models.layout import CHANNELS_FIRST, detect_layout
 
     modules = [(name, mod) for name, mod in model.net.named_modules() if name]
-    recorded = _record_shapes(model, modules, torch.zeros(input_shape, device=device))
-    if recorded is None:
+    dry = dry or dry_pass(model, input_shape, device)
+    if dry.shapes is None:
         return [], []
-    shapes, order = recorded
+    shapes, order = dry.shapes, dry.order
     input_grid = tuple(input_shape[2:])
     probe = _probe_shapes(model, modules, input_shape, device) if _needs_probe(
         shapes, input_grid) else {}
@@ -126,7 +148,8 @@ def describe_layers(
 
 
 def default_cam_layer(
-    model: PixelModel, layers: list[LayerInfo], order: list[str], input_shape, device
+    model: PixelModel, layers: list[LayerInfo], order: list[str], input_shape, device,
+    dry: DryPass | None = None,
 ) -> str | None:
     """The last layer (in execution order) with a spatial output, else the last token layer
     whose patch tokens still reach the output."""
@@ -135,55 +158,40 @@ def default_cam_layer(
         layer = info[name]
         if layer.is_tokens:
             token_layers = [n for n in order if info[n].is_tokens]
-            return _last_token_layer_with_gradient(model, token_layers, input_shape, device)
+            dry = dry if dry is not None and dry.tokens else dry_pass(model, input_shape, device)
+            return _last_token_layer_with_gradient(token_layers, dry.tokens)
         if layer.is_spatial and not any(s in layer.type_name for s in _SKIP_FOR_CAM):
             return name
     return None
 
 
-def _last_token_layer_with_gradient(model, names, input_shape, device) -> str | None:
+def _last_token_layer_with_gradient(names: list[str], kept: dict) -> str | None:
     """Among token layers, the last one whose patch tokens reach the final class token.
 
     (The patch tokens of a ViT's last block never reach the class token, so a
     CAM there would be blank.)  The gradient is taken of the last token layer's
     class token (projected on a random direction: the plain sum after a LayerNorm is
-    constant), so it does not depend on the classifier head's weights.
+    constant), so it does not depend on the classifier head's weights.  Walking back from
+    the end, each test backpropagates only as far as the layer it asks about.
     """
     if not names:
         return None
-    grads: dict[str, float] = {}
-    outputs: dict[str, torch.Tensor] = {}
-    handles = []
-
-    def make_hook(name):
-        def hook(_module, _inputs, output):
-            tensor = first_tensor(output)
-            if tensor is not None and tensor.requires_grad:
-                outputs[name] = tensor
-                tensor.register_hook(
-                    lambda g: grads.__setitem__(name, float(g[:, 1:].abs().sum()))
-                )
-
-        return hook
-
-    unique = list(dict.fromkeys(names))
-    for name in unique:
-        handles.append(model.net.get_submodule(name).register_forward_hook(make_hook(name)))
+    final = kept.get(names[-1])
+    if final is None:
+        return names[-1]
+    probe = torch.randn(final[:, 0].shape, generator=torch.Generator().manual_seed(0))
+    target = (final[:, 0] * probe.to(final.device)).sum()
     try:
-        x = torch.rand(input_shape, device=device)
-        with torch.enable_grad():
-            x.requires_grad_(True)
-            model(x)
-            final = outputs.get(names[-1])
-            if final is not None:
-                probe = torch.randn(final[:, 0].shape, device=final.device)
-                (final[:, 0] * probe).sum().backward()
+        for name in reversed(list(dict.fromkeys(names[:-1]))):
+            tensor = kept.get(name)
+            if tensor is None:
+                continue
+            (grad,) = torch.autograd.grad(target, tensor, retain_graph=True, allow_unused=True)
+            if grad is not None and float(grad[:, 1:].abs().sum()) > 0:
+                return name
     finally:
-        for handle in handles:
-            handle.remove()
-        outputs.clear()
-    live = [n for n in names if grads.get(n, 0.0) > 0]
-    return live[-1] if live else names[-1]
+        kept.clear()  # frees the graph
+    return names[-1]
 
 
 def freeze(module: nn.Module) -> nn.Module:

@@ -8,7 +8,12 @@ from pathlib import Path
 from workbench.core.jobs import JobContext, PlainContext
 from workbench.core.models import builtin, torchvision_zoo
 from workbench.core.models.checkpoint import CheckpointOptions, build_checkpoint
-from workbench.core.models.introspect import default_cam_layer, describe_layers, freeze
+from workbench.core.models.introspect import (
+    default_cam_layer,
+    describe_layers,
+    dry_pass,
+    freeze,
+)
 from workbench.core.models.loaded import LoadedModel, PixelModel
 from workbench.errors import ModelLoadError
 
@@ -205,9 +210,10 @@ def wrap_model(net, prep, labels, name, source, kind, device, ctx=None) -> Loade
     shape = (1, 3, frames, h, w) if kind == "video" else (1, 3, h, w)
     ctx.progress(0.6, f"Inspecting layers of {name}")
     try:
-        out, candidates, shapes = _choose_output(pixel_model, shape, device,
+        dry = dry_pass(pixel_model, shape, device)
+        out, candidates, shapes = _choose_output(pixel_model, dry.output, shape,
                                                  prep.get("output"), name)
-        layers, order = describe_layers(pixel_model, shape, device)
+        layers, order = describe_layers(pixel_model, shape, device, dry)
     except (torch.cuda.OutOfMemoryError, ModelLoadError):
         raise
     except Exception as exc:
@@ -227,7 +233,7 @@ def wrap_model(net, prep, labels, name, source, kind, device, ctx=None) -> Loade
         )
     chosen = {layer.name: layer for layer in layers}.get(prep.get("cam_layer"))
     cam = chosen.name if chosen is not None and chosen.has_grid else default_cam_layer(
-        pixel_model, layers, order, shape, device)  # a zoo's own choice (timm: feature info)
+        pixel_model, layers, order, shape, device, dry)  # a zoo's own choice (timm: feature info)
     ctx.progress(1.0, f"Loaded {name}")
     return LoadedModel(
         name=name,
@@ -249,16 +255,14 @@ def wrap_model(net, prep, labels, name, source, kind, device, ctx=None) -> Loade
     )
 
 
-def _choose_output(pixel_model, shape, device, wanted, name):
-    """The output on zeros, and for a forward that returns a tuple, a dict or an object:
+def _choose_output(pixel_model, out, shape, wanted, name):
+    """The dry pass's output ``out``, and for a forward that returns a tuple, a dict or an object:
     set which part is the score (``wanted``, else ``logits``, else the first ``(N, K)``)
     and return ``(that part, the candidates)``."""
     import torch
 
     from workbench.core.models import outputs
 
-    with torch.inference_mode():
-        out = pixel_model.net(pixel_model.normalize(torch.zeros(shape, device=device)))
     if isinstance(out, torch.Tensor):
         if wanted is not None:
             raise ModelLoadError(f"Model {name} returns one tensor; --output '{wanted}' "
