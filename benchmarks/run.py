@@ -29,6 +29,7 @@ SUITES = (
     ("video", "benchmarks.bench_video", False),
     ("live", "benchmarks.bench_live", True),
     ("clips", "benchmarks.bench_clips", False),
+    ("dense_video", "benchmarks.bench_dense_video", False),
     ("inspect", "benchmarks.bench_inspect", False),
     ("zoo_load", "benchmarks.bench_zoo_load", False),
     ("responsiveness", "benchmarks.bench_responsiveness", True),

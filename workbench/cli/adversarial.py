@@ -14,6 +14,14 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from workbench.cli.common import progress_context
+from workbench.cli.dense import (
+    add_target_options,
+    attack_goal,
+    attack_scores,
+    parse_attack_target,
+    resolve_target,
+    target_text,
+)
 from workbench.errors import ImageLoadError, WorkbenchError
 
 LEAST_LIKELY = "least-likely"
@@ -62,8 +70,9 @@ def add_parsers(sub, add_model_options) -> None:
                              "for deepfool and cw a cap on L2 (0: none)")
     attack.add_argument("--step-size", type=parse_fraction, help="step in pixel units, e.g. 1/255")
     attack.add_argument("--steps", type=int, help="number of steps")
-    attack.add_argument("--target", type=parse_target,
-                        help="class index, or least-likely (default: untargeted)")
+    attack.add_argument("--target", type=parse_attack_target,
+                        help="class index or label, or least-likely (default: untargeted); "
+                             "for a detector also 'nothing': make the detection vanish")
     attack.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="another attack parameter, e.g. --param random_start=false")
     attack.add_argument("--patch", metavar="PATCH.png",
@@ -79,6 +88,7 @@ def add_parsers(sub, add_model_options) -> None:
     attack.add_argument("--save-adv", metavar="ADV.npy",
                         help="save the float32 (1, 3, H, W) adversarial tensor")
     attack.add_argument("--json", action="store_true", help="print a JSON summary")
+    add_target_options(attack)
     add_model_options(attack)
     patch = sub.add_parser("patch", help="train an adversarial patch for a target class")
     patch.add_argument("--target", type=int, required=True, help="class index to make appear")
@@ -153,6 +163,12 @@ def eight_bit_check(model, args, adv, x, caption: str):
     return model_input(model, load_image(args.out)), "png"
 
 
+def probabilities(model, logits):
+    from workbench.core.predict import probabilities as probs_of
+
+    return probs_of(model, logits)
+
+
 def cmd_attack(args) -> int:
     if args.patch:
         return cmd_apply_patch(args)
@@ -168,8 +184,12 @@ def cmd_attack(args) -> int:
     image = load_image(args.image)
     model = image_model(args)
     x = model_input(model, image)
+    targeted = resolve_target(args, model, x, image.shape[:2])
+    model, goal_target = targeted.model, attack_goal(targeted, args.target)
+    labels = None if targeted.label is None else [targeted.label]
     with progress_context() as ctx:
-        result = attack(model, x, args.method, target=args.target, params=overrides, ctx=ctx)
+        result = attack(model, x, args.method, target=goal_target, params=overrides, ctx=ctx,
+                        labels=labels)
     adv = result.adversarial
     save_tensors(args, x, adv)
     before, after = result.probs_before[0], result.probs_after[0]
@@ -178,7 +198,7 @@ def cmd_attack(args) -> int:
     stored, source = eight_bit_check(model, args, adv, x, caption)
     logits = forward(model, stored)
     goal = Goal(result.targets, result.targeted, result.source)
-    probs = logits.softmax(1)[0]
+    probs = probabilities(model, logits)[0]
     summary = {
         "model": model.name, "method": method.name, "params": describe_params(result.params),
         "targeted": result.targeted,
@@ -193,6 +213,8 @@ def cmd_attack(args) -> int:
                       "fools": bool(goal.reached(logits)[0]),
                       "linf_255": float((stored - x).abs().max() * 255)},
     }
+    if targeted.dense:
+        summary["dense_target"] = attack_scores(targeted, before, after, probs)
     print_attack(summary, args.json)
     return 0
 
@@ -201,6 +223,11 @@ def print_attack(summary: dict, as_json: bool) -> None:
     if as_json:
         print(json.dumps(summary, indent=2))
         return
+    dense = summary.get("dense_target")
+    if dense:
+        gone = {True: ", vanished", False: ", still detected"}.get(dense.get("vanished"), "")
+        print(f"target {target_text(dense)}; score {dense['score_before']:.3f} → "
+              f"{dense['score_after']:.3f}{gone}")
     b, a, q = summary["before"], summary["after"], summary["eight_bit"]
     print(f"{summary['method']}: {b['label']} ({b['prob']:.1%}) → {a['label']} ({a['prob']:.1%});"
           f" L∞ {summary['linf_255']:.2f}/255, L2 {summary['l2']:.3f}")
@@ -250,12 +277,14 @@ def cmd_apply_patch(args) -> int:
     image = load_image(args.image)
     model = image_model(args)
     x = model_input(model, image)
+    model = resolve_target(args, model, x, image.shape[:2]).model
     pasted = apply_patch(x, patch.to(x), mask.to(x), args.at, args.scale, args.angle)
     save_tensors(args, x, pasted)
     if args.out:
         save_png(args.out, to_image(pasted), {"Caption": f"patch {args.patch} pasted; "
                                                           f"{model.caption()}"})
-    before, after = forward(model, x).softmax(1)[0], forward(model, pasted).softmax(1)[0]
+    before = probabilities(model, forward(model, x))[0]
+    after = probabilities(model, forward(model, pasted))[0]
     summary = {
         "model": model.name, "patch": str(args.patch), "at": args.at, "scale": args.scale,
         "angle": args.angle, "before": class_row(model, before, int(before.argmax())),
@@ -317,8 +346,9 @@ def cmd_patch(args) -> int:
 
 def forward_probs(model, x):
     from workbench.core.adversarial.base import forward
+    from workbench.core.predict import probabilities
 
-    return forward(model, x).softmax(1)
+    return probabilities(model, forward(model, x))
 
 
 COMMANDS = {"attack": cmd_attack, "patch": cmd_patch}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from workbench.cli import common
+from workbench.cli.dense import add_target_options, resolve_target, target_text
 from workbench.errors import WorkbenchError
 
 
@@ -28,6 +29,7 @@ def add_parsers(sub, add_model_options) -> None:
     cam.add_argument("--faithfulness", action="store_true",
                      help="also compute deletion / insertion AUC")
     cam.add_argument("--json", action="store_true", help="print a JSON summary")
+    add_target_options(cam)
     add_model_options(cam)
 
 
@@ -48,7 +50,10 @@ def cmd_cam(args) -> int:
     image = load_image(args.image)
     model = common.load_cli_model(args)
     x = model_input(model, image)
-    targets = None if args.target is None else [args.target]
+    targeted = resolve_target(args, model, x, image.shape[:2])
+    model = targeted.model
+    chosen = args.target if targeted.label is None else targeted.label
+    targets = None if chosen is None else [chosen]
     with common.progress_context() as ctx:
         result = attribute(model, x, args.method, layer=args.layer, targets=targets,
                            params=overrides, ctx=ctx)
@@ -56,6 +61,8 @@ def cmd_cam(args) -> int:
     target = result.targets[0]
     summary = {"target": target, "label": model.label(target), "layer": result.layer,
                "method": method.name, "map_shape": list(heat.shape), "model": model.name}
+    if targeted.dense:
+        summary["dense_target"] = targeted.info
     if args.faithfulness:
         with common.progress_context() as ctx:
             score = faithfulness(model, x, result.maps[0], target, ctx=ctx)
@@ -78,6 +85,8 @@ def cmd_cam(args) -> int:
     else:
         print(f"{method.title} for {model.label(target)} (class {target}) at "
               f"{result.layer or 'the input'}: map {tuple(heat.shape)}")
+        if targeted.dense:
+            print(f"target {target_text(targeted.info)}")
         if args.faithfulness:
             print(f"deletion AUC {summary['deletion_auc']:.3f}, "
                   f"insertion AUC {summary['insertion_auc']:.3f}")

@@ -9,7 +9,7 @@ import sys
 from workbench.errors import WorkbenchError
 
 OUTPUT_OPTIONS = ("out", "save_map", "save_input", "save_grid", "save_adv", "save", "save_probs",
-                  "save_maps")
+                  "save_maps", "save_mask", "save_annotated")
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -112,12 +112,15 @@ def checkpoint_options(args):
 
 
 def load_cli_model(args):
+    from workbench.cli.dense import check_task
     from workbench.cli.prompts import apply_prompts, check_prompt_args
     from workbench.core.models import load_model
 
     check_prompt_args(args)
-    return apply_prompts(load_model(args.model, device=args.device, download=args.download,
-                                    checkpoint=checkpoint_options(args)), args)
+    model = apply_prompts(load_model(args.model, device=args.device, download=args.download,
+                                     checkpoint=checkpoint_options(args)), args)
+    check_task(model, getattr(args, "command", None))  # a dense model: only where it works
+    return model
 
 
 def parse_size(text: str) -> tuple[int, int]:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 
 from workbench.cli import common
+from workbench.cli.dense_predict import add_predict_options, check_classifier_options, predict_dense
 from workbench.errors import WorkbenchError
 
 
 def add_parsers(sub, add_model_options) -> None:
     models = sub.add_parser("models", help="list models and whether each works offline now")
     models.add_argument("--json", action="store_true", help="machine-readable output")
-    predict = sub.add_parser("predict", help="top-k classes for an image")
+    predict = sub.add_parser("predict", help="top-k classes for an image (a detector: boxes; "
+                                             "a segmenter: class shares)")
     predict.add_argument("image")
     predict.add_argument("--topk", type=int, default=5)
     predict.add_argument("--json", action="store_true",
@@ -21,6 +23,7 @@ def add_parsers(sub, add_model_options) -> None:
                               '"input": {"size": [h, w], "channels": c, "conversion": "..."}}')
     predict.add_argument("--save-input", metavar="FILE.npy",
                          help="save the exact (1, 3, H, W) pixel tensor the model saw")
+    add_predict_options(predict)
     add_model_options(predict)
 
 
@@ -50,6 +53,9 @@ def cmd_predict(args) -> int:
         raise WorkbenchError("--topk must be at least 1")
     image = load_image(args.image)
     model = common.load_cli_model(args)
+    if model.task != "classification":
+        return predict_dense(args, model, image)
+    check_classifier_options(args, model)
     prediction, pixels = predict_image(model, image, args.topk)
     if args.save_input:
         save_npy_atomic(args.save_input, pixels.detach().cpu().numpy().astype("float32"))

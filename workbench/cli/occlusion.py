@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from workbench.cli import common
+from workbench.cli.dense import add_target_options, resolve_target, target_text
 
 
 def add_parsers(sub, add_model_options) -> None:
@@ -21,6 +22,7 @@ def add_parsers(sub, add_model_options) -> None:
                        help="(rows, cols) float32 target probability per window position")
     sweep.add_argument("--save-input", metavar="X.npy")
     sweep.add_argument("--json", action="store_true")
+    add_target_options(sweep)
     add_model_options(sweep)
     paint = sub.add_parser("occlude", help="top-k before and after hiding a painted mask")
     paint.add_argument("image")
@@ -48,8 +50,11 @@ def cmd_occlusion(args) -> int:
     image = load_image(args.image)
     model = common.load_cli_model(args)
     x = model_input(model, image)
+    targeted = resolve_target(args, model, x, image.shape[:2])
+    model = targeted.model
+    chosen = args.target if targeted.label is None else targeted.label
     with common.progress_context() as ctx:
-        result = occlusion_map(model, x, fill, args.target, params, ctx)
+        result = occlusion_map(model, x, fill, chosen, params, ctx)
     if args.save_grid:
         save_npy_atomic(args.save_grid, result.target_prob.astype(np.float32))
     if args.save_input:
@@ -70,12 +75,16 @@ def cmd_occlusion(args) -> int:
         "max_drop": float(np.max(result.drop)),
         **common.map_summary(result.drop, f"drop in p({label})"),
     }
+    if targeted.dense:
+        summary["dense_target"] = targeted.info
     common.warn(summary)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
         print(f"{summary['label']}: p={summary['base_prob']:.3f}; largest drop "
               f"{summary['max_drop']:.3f} over a {summary['grid_shape']} grid of windows")
+        if targeted.dense:
+            print(f"target {target_text(targeted.info)}")
     return 0
 
 

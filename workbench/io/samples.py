@@ -102,3 +102,21 @@ def motion_sample_path() -> Path:
 
         sample_video(path)
     return path
+
+
+SCENE_SAMPLES = 4
+
+
+def scene_sample_paths(count: int = SCENE_SAMPLES) -> list[Path]:
+    """Pictures of held-out digits scattered on a dark canvas, for the built-in
+    ``digits_detector`` and ``digits_segmenter`` (:mod:`workbench.core.models.digit_scenes`),
+    written once into :func:`samples_cache_dir` as ``digit_scene_N.png``."""
+    from workbench.core.models.digit_scenes import save_sample_scene
+
+    folder = samples_cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"digit_scene_{seed}.png" for seed in range(count)]
+    for seed, path in enumerate(paths):
+        if not path.is_file():
+            save_sample_scene(path, seed)
+    return paths

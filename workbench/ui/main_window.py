@@ -227,6 +227,15 @@ class MainWindow(QMainWindow):
         self.io_runner.submit(digits_samples_job, name="Loading digits", on_finished=add,
                               on_error=self.state.error)
 
+    def open_scene_samples(self) -> None:
+        """Four held-out digit scenes (made once into the cache folder) in the Inputs dock."""
+        from workbench.io.samples import scene_sample_paths
+
+        self.io_runner.submit(lambda ctx: scene_sample_paths(), name="Making digit scenes",
+                              on_finished=lambda paths: self.inputs.add_paths(
+                                  [str(p) for p in paths], select=True),
+                              on_error=self.state.error)
+
     def _open_channel(self, layer: str, channel: int) -> None:
         """A channel clicked in the Inspector's activation grid opens in Feature
         visualization."""

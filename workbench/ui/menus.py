@@ -95,3 +95,5 @@ def fill_samples_menu(window) -> None:
     menu.addSeparator()
     menu.addAction("Digits (scikit-learn, for digits_lenet)").triggered.connect(
         window.open_digit_samples)
+    menu.addAction("Digit scenes (for digits_detector and digits_segmenter)").triggered.connect(
+        window.open_scene_samples)

@@ -297,8 +297,10 @@ class ModelDock(QDockWidget):
         self._select_combo(model.name)
         h, w = model.input_size
         frames = f"{model.num_frames} frames × " if model.kind == "video" else ""
+        what = {"detection": "detector", "segmentation": "segmenter"}.get(
+            getattr(model, "task", ""), "classifier")
         self.info.setText(
-            f"<b>{model.name}</b> · {model.kind} classifier · input {frames}{h}×{w} · "
+            f"<b>{model.name}</b> · {model.kind} {what} · input {frames}{h}×{w} · "
             f"{model.num_classes} {'labels (multi-label)' if model.multi_label else 'classes'}"
             f"{f' · output {model.output}' if model.output else ''} · {model.device}"
             f"<br><small>{model.source}</small>"

@@ -112,7 +112,7 @@ def typographic_effect(model, image: np.ndarray, spec: TextSpec, k: int = 5,
     """The model's top-``k`` on the clean picture and on the written one (one batch of two)."""
     import torch
 
-    from workbench.core.predict import top_scores
+    from workbench.core.predict import probabilities, top_scores
     from workbench.core.preprocess import model_input
 
     if ctx is not None:
@@ -125,7 +125,7 @@ def typographic_effect(model, image: np.ndarray, spec: TextSpec, k: int = 5,
         logits = model.module(batch).float()
     if not torch.isfinite(logits).all():
         raise InputError(f"model {model.name} produced NaN or infinite outputs")
-    probs = torch.softmax(logits, dim=1)
+    probs = probabilities(model, logits)
     return TypographicResult(
         written=written, box=text_box(spec),
         before=top_scores(model, probs[0], k), after=top_scores(model, probs[1], k),

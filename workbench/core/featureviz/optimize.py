@@ -61,6 +61,12 @@ class Recorder:
 
     def __init__(self, model, objective):
         self.model, self.objective = model, objective
+        if objective.needs_logits and not getattr(model, "is_classifier", True):
+            from workbench.errors import InputError
+
+            raise InputError(f"{model.name} is a {model.task} model: a class objective needs "
+                             "a classifier, or a detection / region as the target (in the "
+                             "window: pick one in Predict); channel objectives work as they are")
         self.acts: dict[str, torch.Tensor] = {}
         self.handles = []
         self.last = None if objective.needs_logits else self._deepest(objective.layers)

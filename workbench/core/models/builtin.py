@@ -48,6 +48,10 @@ def motion_entries() -> tuple[BuiltinEntry, ...]:
 BUILTINS = (
     BuiltinEntry("efficientnet_lite0", "image", "EfficientNet-Lite0, ImageNet-1k (built in)"),
     BuiltinEntry("digits_lenet", "image", "LeNet on scikit-learn's 8×8 digits (built in)"),
+    BuiltinEntry("digits_detector", "image",
+                 "detector of scikit-learn digits scattered on a canvas (built in)"),
+    BuiltinEntry("digits_segmenter", "image",
+                 "segmenter of scikit-learn digits scattered on a canvas (built in)"),
     *motion_entries(),
 )
 
@@ -128,8 +132,22 @@ def build_motion(name: str):
     return net, prep, list(motion.TASKS[task]), source
 
 
+def build_scene_model(name: str):
+    """``digits_detector`` or ``digits_segmenter`` (trained here on synthetic digit scenes):
+    ``(net, prep, labels, source)`` with the task and the whole-picture resize set."""
+    import importlib
+
+    module = importlib.import_module(f"workbench.core.models.{name}")
+    net, prep, labels, source = module.build_pretrained()
+    task = "detection" if name == "digits_detector" else "segmentation"
+    extras = {**prep.get("extras", {}), "crop_mode": "squash"}
+    return net, {**prep, "task": task, "extras": extras}, labels, source
+
+
 BUILDERS = {
     "efficientnet_lite0": build_efficientnet_lite0,
     "digits_lenet": build_digits_lenet,
+    "digits_detector": functools.partial(build_scene_model, "digits_detector"),
+    "digits_segmenter": functools.partial(build_scene_model, "digits_segmenter"),
     **{name: functools.partial(build_motion, name) for name in MOTION_NAMES},
 }

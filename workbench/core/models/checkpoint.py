@@ -85,7 +85,8 @@ def build_checkpoint(path, options: CheckpointOptions):
     prep = {"mean": hints.get("mean", IMAGENET_MEAN), "std": hints.get("std", IMAGENET_STD),
             "input_size": hints.get("input_size", (DEFAULT_SIZE, DEFAULT_SIZE)),
             "in_channels": hints.get("in_channels") or first_conv_channels(net)}
-    prep, labels = apply_overrides(options, prep, [], options.num_classes)
+    prep.update({k: hints[k] for k in ("task", "output", "cam_layer", "extras") if k in hints})
+    prep, labels = apply_overrides(options, prep, hints.get("labels", []), options.num_classes)
     return net, prep, labels, source, "image"
 
 
@@ -284,6 +285,10 @@ def _check_arch(arch: str | None, path: Path) -> None:
 
 def _net_from_state(state: dict, path: Path, options: CheckpointOptions):
     _check_arch(options.arch, path)
+    from workbench.core.models import torchvision_dense
+
+    if torchvision_dense.is_dense(options.arch):  # a detector or segmenter: task and prep too
+        return torchvision_dense.net_from_state(state, path, options)
     net, hints = _make_net(options.arch, options.num_classes or 1000)
     own = net.state_dict()
     state = fit_keys(state, own)

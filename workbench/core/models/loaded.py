@@ -170,6 +170,13 @@ class LoadedModel:
     multi_label: bool = False  # independent labels: sigmoid probabilities, not softmax
     output: str | None = None  # the chosen output of a tuple / dict / object forward
     output_candidates: list[str] = field(default_factory=list)  # its (N, K) outputs
+    task: str = "classification"  # or "detection", "segmentation" (DESIGN.md §11)
+
+    @property
+    def is_classifier(self) -> bool:
+        """The module returns ``(N, classes)`` scores (every classifier, and a dense model
+        seen through a target: ``workbench.core.tasks.targets.scored_model``)."""
+        return self.task == "classification"
 
     @property
     def num_classes(self) -> int:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.core.jobs import JobContext, PlainContext
-from workbench.core.models import builtin, torchvision_zoo
+from workbench.core.models import builtin, task_outputs, torchvision_dense, torchvision_zoo
 from workbench.core.models.checkpoint import CheckpointOptions, build_checkpoint
 from workbench.core.models.introspect import (
     default_cam_layer,
@@ -15,6 +15,7 @@ from workbench.core.models.introspect import (
     freeze,
 )
 from workbench.core.models.loaded import LoadedModel, PixelModel
+from workbench.core.models.task_outputs import CLASSIFICATION
 from workbench.errors import ModelLoadError
 
 DEFAULT_MODEL = "efficientnet_lite0"
@@ -42,7 +43,7 @@ ZOOS = {"timm": "workbench.core.models.timm_zoo", "hf": "workbench.core.models.h
 
 @dataclass(frozen=True)
 class ParsedSpec:
-    family: str  # "builtin", "torchvision", "checkpoint" or a key of ZOOS
+    family: str  # "builtin", "torchvision", "torchvision_dense", "checkpoint" or a ZOOS key
     name: str
     pretrained: bool = True
     seed: int = 0  # of random weights: NAME:random:SEED (default 0) is the same model each time
@@ -68,6 +69,8 @@ def parse_spec(spec: str) -> ParsedSpec:
         return ParsedSpec(prefix, rest, pretrained=not random, seed=seed)
     if torchvision_zoo.zoo_entry(base) is not None:
         return ParsedSpec("torchvision", base, pretrained=not random, seed=seed)
+    if torchvision_dense.is_dense(base):  # detectors and segmenters
+        return ParsedSpec("torchvision_dense", base, pretrained=not random, seed=seed)
     if (Path(base) / "config.json").is_file():  # a folder saved with save_pretrained
         return ParsedSpec("hf", base, pretrained=not random, seed=seed)
     if Path(spec).exists() or spec.lower().endswith(CHECKPOINT_SUFFIXES) or "/" in spec:
@@ -92,7 +95,15 @@ def available_models() -> list[ModelListing]:
                 str(torchvision_zoo.cached_weights_file(entry.name)),
             )
         )
-    return rows + timm_examples()
+    return rows + dense_listings() + timm_examples()
+
+
+def dense_listings() -> list[ModelListing]:
+    """torchvision's detectors and segmenters, their task in the description."""
+    return [ModelListing(name, "image", f"torchvision {name} ({task}; pretrained; "
+                         f"'{name}:random' works offline)", torchvision_zoo.weights_cached(name),
+                         str(torchvision_zoo.cached_weights_file(name)))
+            for name, task in torchvision_dense.names_and_tasks()]
 
 
 def timm_examples() -> list[ModelListing]:
@@ -140,6 +151,8 @@ def load_model(
         from workbench.core.models.checkpoint import apply_overrides
 
         prep, labels = apply_overrides(checkpoint, prep, labels)
+        if parsed.family == "torchvision_dense":  # a detector's resize follows --input-size
+            torchvision_dense.finish_net(net, prep["input_size"])
     ctx.check()
     name = parsed.name if parsed.family not in ZOOS else f"{parsed.family}:{parsed.name}"
     name = name if parsed.pretrained else name + RANDOM_SUFFIX + (
@@ -172,6 +185,9 @@ def _build(parsed: ParsedSpec, download: bool, checkpoint, ctx):
             parsed.name, parsed.pretrained, download, ctx
         )
         kind = torchvision_zoo.zoo_entry(parsed.name).kind
+    elif parsed.family == "torchvision_dense":
+        net, prep, labels, source, kind = torchvision_dense.build(
+            parsed.name, parsed.pretrained, download, ctx)
     elif parsed.family in ZOOS:
         net, prep, labels, source, kind = zoo_module(parsed.family).build(
             parsed.name, parsed.pretrained, download, ctx, parsed.seed)
@@ -211,8 +227,7 @@ def wrap_model(net, prep, labels, name, source, kind, device, ctx=None) -> Loade
     ctx.progress(0.6, f"Inspecting layers of {name}")
     try:
         dry = dry_pass(pixel_model, shape, device)
-        out, candidates, shapes = _choose_output(pixel_model, dry.output, shape,
-                                                 prep.get("output"), name)
+        count, candidates, shapes = _output_count(pixel_model, dry.output, shape, prep, name)
         layers, order = describe_layers(pixel_model, shape, device, dry)
     except (torch.cuda.OutOfMemoryError, ModelLoadError):
         raise
@@ -220,17 +235,7 @@ def wrap_model(net, prep, labels, name, source, kind, device, ctx=None) -> Loade
         raise ModelLoadError(
             f"Model {name} fails on a {tuple(shape)} input: {str(exc).splitlines()[0]}"
         ) from exc
-    if not isinstance(out, torch.Tensor) or out.ndim != 2:
-        got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-        raise ModelLoadError(f"Model {name} returns {got}; a classifier must return (N, classes)")
-    if not labels:
-        from workbench.core.models.labels import generic_labels
-
-        labels = generic_labels(out.shape[1])
-    if len(labels) != out.shape[1]:
-        raise ModelLoadError(
-            f"Model {name} has {out.shape[1]} outputs but {len(labels)} labels were given"
-        )
+    labels = _fit_labels(labels, count, name)
     chosen = {layer.name: layer for layer in layers}.get(prep.get("cam_layer"))
     cam = chosen.name if chosen is not None and chosen.has_grid else default_cam_layer(
         pixel_model, layers, order, shape, device, dry)  # a zoo's own choice (timm: feature info)
@@ -252,7 +257,40 @@ def wrap_model(net, prep, labels, name, source, kind, device, ctx=None) -> Loade
         multi_label=bool(prep.get("multi_label", False)),
         output=pixel_model.output,
         output_candidates=candidates,
+        task=prep.get("task", CLASSIFICATION),
     )
+
+
+def _output_count(pixel_model, out, shape, prep, name):
+    """``(number of outputs, output candidates, their shapes)`` of the dry pass's output:
+    a classifier's ``(N, K)`` scores, a detector's dicts or a segmenter's ``(N, K, H, W)``."""
+    import torch
+
+    task = prep.get("task", CLASSIFICATION)
+    if task != CLASSIFICATION:
+        return task_outputs.output_count(pixel_model, out, task, shape, prep.get("output"),
+                                         name), [], {}
+    out, candidates, shapes = _choose_output(pixel_model, out, shape, prep.get("output"), name)
+    if not isinstance(out, torch.Tensor) or out.ndim != 2:
+        got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ModelLoadError(f"Model {name} returns {got}; a classifier must return (N, classes)")
+    return out.shape[1], candidates, shapes
+
+
+def _fit_labels(labels, count: int, name: str) -> list:
+    """The labels, or generic ones; an error when they do not fit ``count`` outputs."""
+    if count < 0:  # a detector: its zoo names the classes
+        if not labels:
+            raise ModelLoadError(f"Detector {name} comes without its class names")
+        return list(labels)
+    if not labels:
+        from workbench.core.models.labels import generic_labels
+
+        labels = generic_labels(count)
+    if len(labels) != count:
+        raise ModelLoadError(f"Model {name} has {count} outputs but {len(labels)} labels "
+                             "were given")
+    return list(labels)
 
 
 def _choose_output(pixel_model, out, shape, wanted, name):

@@ -120,7 +120,7 @@ class AttackPage:
     def show(self) -> None:
         """The panel's result (an ``AttackView``): the three images and the verdict."""
         panel = self.panel
-        view, model = panel.result, panel.state.model
+        view, model = panel.result, panel.state.job_model()
         if view is None or model is None:
             return
         panel.original_view.set_image(view.original)

@@ -38,17 +38,22 @@ def _goal_met(pred: int, true_class: int, target: int | None) -> bool:
     return pred == target if target is not None else pred != true_class
 
 
-def attack_job(model, image, method, target, params, ctx) -> AttackView:
+def attack_job(model, image, method, target, params, ctx, source=None) -> AttackView:
+    """The attack; ``source`` is the class to leave (``None``: the top-1), a dense model's
+    target class (its detection vanishes, or its region changes class)."""
     import torch
 
     from workbench.core.adversarial import attack, quantize_8bit
     from workbench.core.preprocess import model_input, to_image
 
     x = model_input(model, image)
-    result = attack(model, x, method, target=target, params=params, ctx=ctx)
+    labels = None if source is None else [source]
+    result = attack(model, x, method, target=target, params=params, ctx=ctx, labels=labels)
     adv = result.adversarial
     with torch.inference_mode():
-        quantized = torch.softmax(model.module(quantize_8bit(adv, x)).float(), 1)[0]
+        from workbench.core.predict import probabilities
+
+        quantized = probabilities(model, model.module(quantize_8bit(adv, x)))[0]
     target_class = int(result.targets[0]) if result.targeted else None
     true_class = int(result.source[0])
     quantized_top = _scores(model, quantized, 1)[0]
@@ -181,7 +186,9 @@ def apply_patch_job(model, image, patch, mask, position, scale, angle, ctx):
     mask_t = torch.from_numpy(mask)[None].to(x)
     pasted = apply_patch(x, patch_t, mask_t, position, scale, angle, anchor="centre")
     with torch.inference_mode():
-        probs = torch.softmax(model.module(pasted).float(), 1)[0]
+        from workbench.core.predict import probabilities
+
+        probs = probabilities(model, model.module(pasted))[0]
     return to_image(pasted), _scores(model, probs, 5)
 
 

@@ -25,11 +25,13 @@ from workbench.ui.tabs.adversarial.jobs import (
     save_and_check_job,
     sweep_job,
 )
+from workbench.ui.tabs.adversarial.mask_page import MaskAttackPage
 from workbench.ui.tabs.adversarial.patch_page import PatchPage
 from workbench.ui.tabs.adversarial.sweep_page import SweepPage
 from workbench.ui.tabs.adversarial.typographic_page import TypographicPage
 from workbench.ui.tabs.base import TaskPanel
 from workbench.ui.widgets.param_form import ParamForm
+from workbench.ui.widgets.target_line import TargetLine
 from workbench.ui.widgets.target_picker import ClassChooser
 
 TARGET_MODES = ("untargeted", "class", "least-likely")
@@ -56,19 +58,23 @@ class AdversarialPanel(TaskPanel):
         self.sweeps = SweepPage(self)
         self.patches = PatchPage(self)
         self.typographic = TypographicPage(self)  # write a word on the picture
+        self.masks = MaskAttackPage(self)  # a segmenter made to output a chosen mask
         self.modes = QTabWidget()
         self.modes.addTab(self.attacks.views, "Attack")
         self.modes.addTab(self.sweeps.views, "Epsilon sweep")
         self.modes.addTab(self.patches.views, "Patch")
         self.modes.addTab(self.typographic.views, "Typographic")
+        self.modes.addTab(self.masks.views, "Target mask")
         mode_controls = QStackedWidget()
         for page in (self.attacks.controls, self.sweeps.controls,
-                     self.patches.controls, self.typographic.controls):
+                     self.patches.controls, self.typographic.controls, self.masks.controls):
             mode_controls.addWidget(page)
         self.modes.currentChanged.connect(mode_controls.setCurrentIndex)
         self.method_box = self._build_method_box()
-        self.modes.currentChanged.connect(  # writing a word is no gradient attack
-            lambda index: self.method_box.setVisible(index != self.modes.count() - 1))
+        own_forms = (self.modes.indexOf(self.typographic.views),  # no gradient attack
+                     self.modes.indexOf(self.masks.views))  # its own form
+        self.modes.currentChanged.connect(
+            lambda index: self.method_box.setVisible(index not in own_forms))
         body = QWidget()
         column = QVBoxLayout(body)
         column.addWidget(self.method_box)
@@ -77,6 +83,7 @@ class AdversarialPanel(TaskPanel):
         self.add_shortcuts(run=self.run_button, stop=self.stop_button, export=self.save_button)
         state.model_changed.connect(self._on_model)
         state.image_changed.connect(self._on_image)
+        state.target_changed.connect(self._on_dense_target)
 
     # ---------------------------------------------------------------- building
     def _build_method_box(self) -> QWidget:
@@ -96,6 +103,7 @@ class AdversarialPanel(TaskPanel):
         self.target_class.setEnabled(False)
         box = QGroupBox("Attack")
         form = QFormLayout(box)
+        form.addRow(TargetLine(self.state))
         form.addRow("Method", self.method)
         form.addRow(self.form)
         form.addRow("Goal", self.target_mode)
@@ -131,6 +139,15 @@ class AdversarialPanel(TaskPanel):
         toaster = model.labels.index("toaster") if "toaster" in model.labels else 0
         self.patch_target.setCurrentIndex(toaster)
 
+    def _on_dense_target(self, _target) -> None:
+        """A dense model's target changed: the classes of its scored model (for a
+        detector the last one, "nothing", makes the detection vanish)."""
+        model = self.state.job_model()
+        if model is not None and self.state.is_dense():
+            self.result = self.sweep = None
+            self.target_class.set_labels(model.labels)
+            self.patch_target.set_labels(model.labels)
+
     def _on_image(self, image) -> None:
         self.result = None
         self.attacks.clear(image)
@@ -149,7 +166,7 @@ class AdversarialPanel(TaskPanel):
 
     # ------------------------------------------------------------------ attack
     def run_attack(self) -> None:
-        model, image = self.state.model, self.state.model_image()
+        model, image = self.state.job_model(), self.state.model_image()
         if model is None or image is None or not self.methods:
             return
         method = self.method.currentData()
@@ -157,7 +174,8 @@ class AdversarialPanel(TaskPanel):
         self.verdict.setText(f"running {self.methods[method].title} …")
         self.save_label.setText("")  # an earlier file's verdict is not this attack's
         self._handle = self.runner.submit(
-            partial(attack_job, model, image, method, self.target(), self.form.values()),
+            partial(attack_job, model, image, method, self.target(), self.form.values(),
+                    source=self.state.target_class()),  # a detection / region: its class
             name=f"Attack: {self.methods[method].title}", key="attack",
             on_finished=self._on_attack, on_error=self.on_error,
             on_cancelled=lambda: self.verdict.setText("stopped"))
@@ -167,7 +185,7 @@ class AdversarialPanel(TaskPanel):
         self.result_model, self.result_image, self.result_goal = self._asked or (None,) * 3
         self.attacks.show()
         pair = view.clips or (view.original, view.adversarial)
-        self.runner.submit(partial(cam_pair_job, self.state.model, *pair),
+        self.runner.submit(partial(cam_pair_job, self.state.job_model(), *pair),
                            name="Grad-CAM of both", key="attack-cams",
                            on_finished=self.attacks.show_cams, on_error=self.state.error)
 
@@ -197,7 +215,7 @@ class AdversarialPanel(TaskPanel):
         view = self.result
         self.save_label.setText("saving and re-checking …")
         self.runner.submit(
-            partial(save_and_check_job, self.state.model, view.original, view.adversarial,
+            partial(save_and_check_job, self.state.job_model(), view.original, view.adversarial,
                     view.true_class, view.target, path),
             name="Save and re-check", key="attack-save",
             on_finished=partial(self._on_saved, path), on_error=self.state.error)
@@ -231,7 +249,7 @@ class AdversarialPanel(TaskPanel):
         return list(np.linspace(low, high, self.eps_count.value()))
 
     def run_sweep(self) -> None:
-        model, image = self.state.model, self.state.model_image()
+        model, image = self.state.job_model(), self.state.model_image()
         if model is None or image is None or not self.methods:
             return
         method = self.method.currentData()

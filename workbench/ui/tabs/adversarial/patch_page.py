@@ -94,7 +94,7 @@ class PatchPage:
         from workbench.errors import WorkbenchError
 
         panel = self.panel
-        model = panel.state.model
+        model = panel.state.job_model()
         if model is None:
             return
         try:
@@ -162,7 +162,7 @@ class PatchPage:
 
     def paste_at(self, position) -> None:
         panel = self.panel
-        model, image = panel.state.model, panel.state.image
+        model, image = panel.state.job_model(), panel.state.image
         if model is None or image is None or panel.patch is None:
             return
         patch, mask, _ = panel.patch

@@ -175,7 +175,7 @@ class TypographicPage:
             self._stale = True
             return
         self._stale = False
-        model, image = panel.state.model, panel.state.image
+        model, image = panel.state.job_model(), panel.state.image
         if model is None or image is None or self.position is None or model.kind == "video":
             return
         panel.runner.submit(partial(typographic_job, model, image, self.spec()),

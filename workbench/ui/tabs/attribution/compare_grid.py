@@ -147,7 +147,7 @@ class CompareGrid(QWidget):
         self.cells, self.filled, self.shape = {}, {}, (0, 0)
 
     def fill(self) -> None:
-        model, image = self.state.model, self.state.model_image()
+        model, image = self.state.job_model(), self.state.model_image()
         methods, layers = checked_values(self.methods_list), checked_values(self.layers_list)
         if model is None or image is None or not methods or not layers:
             self.status.setText("Needs a model, an image, a method and a layer.")
@@ -157,7 +157,8 @@ class CompareGrid(QWidget):
         self._build(methods, layers)
         self.status.setText(f"Filling {len(methods)} × {len(layers)} …")
         self._handle = self.runner.submit(
-            partial(grid_job, model, image, methods, layers, self.target),
+            partial(grid_job, model, image, methods, layers,
+                    self.state.target_class() if self.target is None else self.target),
             name="Comparison grid", key="attribution-grid",
             on_partial=self._on_cell, on_finished=self._on_done,
             on_cancelled=lambda: self.status.setText(

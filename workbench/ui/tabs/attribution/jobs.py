@@ -32,7 +32,9 @@ def _probabilities(model, x, logits):
     if logits is None:
         with torch.inference_mode():
             logits = model.module(x)
-    return torch.softmax(logits[0].float(), dim=0)
+    from workbench.core.predict import probabilities
+
+    return probabilities(model, logits[:1])[0]
 
 
 def _top_scores(model, probs, k=5):

@@ -66,6 +66,7 @@ class PairPage(QWidget):
         layout.addWidget(self.status)
         layout.addLayout(maps, 1)
         state.model_changed.connect(self._on_model)
+        state.target_changed.connect(lambda _t: self._on_model(state.job_model()))
 
     def _on_model(self, model) -> None:
         self.results = []
@@ -94,7 +95,7 @@ class PairPage(QWidget):
         self.other.setCurrentIndex(min(index, self.other.count() - 1))
 
     def compute(self) -> None:
-        model, image = self.state.model, self.state.model_image()
+        model, image = self.state.job_model(), self.state.model_image()
         if model is None or image is None:
             self.status.setText("Needs a model and an image.")
             return

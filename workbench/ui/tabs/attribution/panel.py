@@ -31,6 +31,7 @@ from workbench.ui.widgets.display_controls import DisplayControls
 from workbench.ui.widgets.forms import row, stacked
 from workbench.ui.widgets.layer_combo import LayerCombo
 from workbench.ui.widgets.param_form import ParamForm
+from workbench.ui.widgets.target_line import TargetLine
 from workbench.ui.widgets.target_picker import TargetPicker
 
 EXPORT_SCALE = 2
@@ -73,6 +74,7 @@ class AttributionPanel(TaskPanel):
         self._on_style(self.display.current_style())
         state.model_changed.connect(self._on_model)
         state.image_changed.connect(self._on_image)
+        state.target_changed.connect(self._on_dense_target)
 
     # ----------------------------------------------------------------- building
     def _build_controls(self) -> QWidget:
@@ -110,7 +112,9 @@ class AttributionPanel(TaskPanel):
         method_form.addRow(row(self.live, self.run_button, self.stop_button))
         method_form.addRow(self.estimate)
         target_box = QGroupBox("Target class")
-        QVBoxLayout(target_box).addWidget(self.targets)
+        target_layout = QVBoxLayout(target_box)
+        target_layout.addWidget(TargetLine(self.state))
+        target_layout.addWidget(self.targets)
         display_box = QGroupBox("Display")
         QVBoxLayout(display_box).addWidget(self.display)
         export_box = QGroupBox("Export")
@@ -168,6 +172,13 @@ class AttributionPanel(TaskPanel):
     def _on_image(self, _image) -> None:
         self.targets.choose(None, emit=False)
         self.request_refresh()
+
+    def _on_dense_target(self, _target) -> None:
+        """A dense model's target changed: its scored model's classes, and a new map."""
+        model = self.state.job_model()
+        if model is not None and self.state.is_dense():
+            self.targets.set_labels(model.labels)
+            self.request_refresh()
 
     def _on_method(self, *_args) -> None:
         if not self.methods:
@@ -232,15 +243,16 @@ class AttributionPanel(TaskPanel):
 
     # ----------------------------------------------------------------- compute
     def refresh_now(self) -> None:
-        model, image = self.state.model, self.state.model_image()
+        model, image = self.state.job_model(), self.state.model_image()
         if model is None or image is None or not self.methods:
             return
         method = self.current_method()
         layer = self.current_layer()
+        target = self.targets.target
+        target = self.state.target_class() if target is None else target
         self.view.set_title(f"computing {self.methods[method].title} …")
         self._handle = self.runner.submit(
-            partial(map_job, model, image, method, layer, self.targets.target,
-                    self.form.values()),
+            partial(map_job, model, image, method, layer, target, self.form.values()),
             name=self.methods[method].title, key="attribution",
             on_finished=partial(self._show, model), on_error=self._on_error,
             on_cancelled=lambda: self.view.set_title("stopped"))
@@ -276,7 +288,7 @@ class AttributionPanel(TaskPanel):
             return
         self.page.score_label.setText("scoring …")
         self.runner.submit(
-            partial(faithfulness_job, self.state.model, self.state.model_image(),
+            partial(faithfulness_job, self.state.job_model(), self.state.model_image(),
                     self.result.heat if self.result.clip_heat is None else self.result.clip_heat,
                     self.result.target),
             name="Faithfulness", key="faithfulness", on_finished=self.page.show_score,

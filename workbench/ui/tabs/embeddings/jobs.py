@@ -74,7 +74,11 @@ def predictions_job(model, data: MapData, ctx):
     import torch
 
     from workbench.core.embedding import cached_features
+    from workbench.errors import WorkbenchError
 
+    if not model.is_classifier:
+        raise WorkbenchError(f"{model.name} is a {model.task} model: colouring points by "
+                             "predicted class needs a classifier (colour by label instead)")
     last = model.layers[-1].name
     logits = cached_features(model, data.dataset, last, ctx).features
     probs = torch.softmax(torch.from_numpy(logits).float(), dim=1).numpy()

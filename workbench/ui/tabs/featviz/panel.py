@@ -113,6 +113,11 @@ class FeatureVizPanel(TaskPanel):
         line = QFontMetrics(QApplication.font()).height()
         self.curve_plot.setMinimumHeight(max(PLOT_MIN_HEIGHT, 7 * line))
 
+    def model(self):
+        """The model to visualize: a detector or segmenter seen through its target, so a
+        class objective means that detection or region (channels are the same either way)."""
+        return self.state.job_model() or self.state.model
+
     def current_layer(self) -> str | None:
         return self.layer.layer()
 
@@ -123,7 +128,7 @@ class FeatureVizPanel(TaskPanel):
         self.update_channel_range()
 
     def update_channel_range(self) -> None:
-        model, name = self.state.model, self.layer.currentData()
+        model, name = self.model(), self.layer.currentData()
         if model is None or not name:
             return
         info = model.layer_info(name)
@@ -200,7 +205,7 @@ class FeatureVizPanel(TaskPanel):
     def run(self) -> None:
         from workbench.errors import WorkbenchError
 
-        model = self.state.model
+        model = self.model()
         if model is None:
             return
         try:
@@ -220,7 +225,7 @@ class FeatureVizPanel(TaskPanel):
         self._submit(objective, self.steps.value())
 
     def _submit(self, objective, steps: int) -> None:
-        model = self.state.model
+        model = self.model()
         start = self.state.image if self.start_from.currentText() == "current image" else None
         self._objective = objective
         self._running, self._paused = True, False
@@ -314,7 +319,7 @@ class FeatureVizPanel(TaskPanel):
         return path
 
     def show_channels(self) -> None:
-        model, image, layer = self.state.model, self.state.image, self.layer.currentData()
+        model, image, layer = self.model(), self.state.image, self.layer.currentData()
         if model is None or image is None or not layer:
             self.state.error("Open an image to see the layer's channels")
             return
@@ -338,7 +343,7 @@ class FeatureVizPanel(TaskPanel):
             self._examples_for([folder], [])
 
     def _examples_for(self, paths, arrays) -> None:
-        model, layer = self.state.model, self.layer.currentData()
+        model, layer = self.model(), self.layer.currentData()
         if model is None or not layer:
             return
         channel = self.channel.value()
@@ -382,7 +387,7 @@ class FeatureVizPanel(TaskPanel):
 
     def demo(self) -> None:
         """For screenshots and lessons: 96 steps on a channel of a middle block."""
-        model = self.state.model
+        model = self.model()
         middle = [i.name for i in model.layers if i.has_grid and i.depth == 2] if model else []
         if middle:
             self.layer.choose(middle[len(middle) // 2])

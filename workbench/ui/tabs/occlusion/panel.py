@@ -20,6 +20,7 @@ from workbench.ui.tabs.base import TaskPanel
 from workbench.ui.tabs.occlusion.jobs import base_job, paint_job, sweep_job
 from workbench.ui.tabs.occlusion.paint_page import PaintPage
 from workbench.ui.tabs.occlusion.sweep_page import SweepPage
+from workbench.ui.widgets.target_line import TargetLine
 from workbench.ui.widgets.target_picker import TargetPicker
 
 REDRAW_MS = 150  # partial sweep results are drawn at most this often
@@ -50,7 +51,9 @@ class OcclusionPanel(TaskPanel):
         mode_controls.addWidget(self.sweeps.controls)
         self.modes.currentChanged.connect(mode_controls.setCurrentIndex)
         target_box = QGroupBox("Target class")
-        QVBoxLayout(target_box).addWidget(self.targets)
+        target_layout = QVBoxLayout(target_box)
+        target_layout.addWidget(TargetLine(state))
+        target_layout.addWidget(self.targets)
         body = QWidget()
         column = QVBoxLayout(body)
         column.addWidget(target_box)
@@ -59,20 +62,22 @@ class OcclusionPanel(TaskPanel):
         self.add_shortcuts(run=self.sweep_run, stop=self.sweep_stop, export=self.sweep_figure)
         state.model_changed.connect(self._on_inputs_changed)
         state.image_changed.connect(self._on_inputs_changed)
+        state.target_changed.connect(self._on_inputs_changed)
 
     # ------------------------------------------------------------------ inputs
     def _on_inputs_changed(self, *_args) -> None:
         self.base, self.masked, self.sweep = None, None, None
         self.sweeps.clear()
-        if self.state.model is not None:
-            self.targets.set_labels(self.state.model.labels)
+        model = self.state.job_model() or self.state.model  # a dense model: its scored one
+        if model is not None:
+            self.targets.set_labels(model.labels)
             from workbench.core.occlusion.sliding import OcclusionParams
 
             self.sweep_form.set_params(OcclusionParams)
         self.request_refresh()
 
     def refresh_now(self) -> None:
-        model, image = self.state.model, self.state.model_image()
+        model, image = self.state.job_model(), self.state.model_image()
         if model is None or image is None:
             return
         self.runner.submit(partial(base_job, model, image), name="Occlusion: unmasked input",
@@ -80,7 +85,7 @@ class OcclusionPanel(TaskPanel):
                            on_error=self.state.error)
 
     def _on_base(self, model, image, result) -> None:
-        if model is not self.state.model or image is not self.state.model_image():
+        if model is not self.state.job_model() or image is not self.state.model_image():
             return
         from workbench.core.predict import ClassScore
 
@@ -94,7 +99,7 @@ class OcclusionPanel(TaskPanel):
 
     # ------------------------------------------------------------------- paint
     def predict_now(self, *_args) -> None:
-        model, image = self.state.model, self.state.model_image()
+        model, image = self.state.job_model(), self.state.model_image()
         if model is None or image is None or self.base is None:
             return
         self.runner.submit(
@@ -110,15 +115,17 @@ class OcclusionPanel(TaskPanel):
         self.refresh_canvas_base()
 
     def _show_target(self) -> None:
-        if self.masked is None or self.state.model is None:
+        model = self.state.job_model()
+        if self.masked is None or model is None:
             return
         target = self.targets.target
+        target = self.state.target_class() if target is None else target
         if target is None:
             target = int(np.argmax(self.masked.base_probs))
         before, after = self.masked.base_probs[target], self.masked.probs[target]
         change = after - before
         text = f"{change:+.1%}" if abs(change) >= 0.0005 else "no change"
-        self.target_label.setText(f"<b>{self.state.model.label(target)}</b>: {before:.1%} → "
+        self.target_label.setText(f"<b>{model.label(target)}</b>: {before:.1%} → "
                                   f"{after:.1%} ({text}) · {self.canvas.mask.mean():.0%} hidden")
 
     def refresh_canvas_base(self, *_args) -> None:
@@ -161,7 +168,7 @@ class OcclusionPanel(TaskPanel):
         from workbench.core.params import make
         from workbench.errors import WorkbenchError
 
-        model, image = self.state.model, self.state.model_image()
+        model, image = self.state.job_model(), self.state.model_image()
         if model is None or image is None:
             return
         try:
@@ -174,8 +181,9 @@ class OcclusionPanel(TaskPanel):
         self.sweeps.clear()
         self.sweep_status.setText("running …")
         self._sweep_handle = self.runner.submit(
-            partial(sweep_job, model, image, self.sweep_fill.value(), self.targets.target,
-                    params),
+            partial(sweep_job, model, image, self.sweep_fill.value(),
+                    self.state.target_class() if self.targets.target is None
+                    else self.targets.target, params),
             name="Occlusion sweep", key="occlusion-sweep",
             on_partial=self._queue_sweep, on_finished=self._on_sweep_done,
             on_cancelled=self._on_sweep_cancelled, on_error=self.state.error)
@@ -205,7 +213,7 @@ class OcclusionPanel(TaskPanel):
 
     def _on_sweep(self, result) -> None:
         self.sweep = result
-        model = self.state.model
+        model = self.state.job_model() or self.state.model
         labels = model.labels if model is not None else []
         label = model.label(result.target) if model is not None else str(result.target)
         picture = self.base[0] if self.base is not None else None

@@ -1,4 +1,6 @@
-"""The Predict tab: the exact image the model sees and its top-k classes as a bar chart."""
+"""The Predict tab: the exact image the model sees and its top-k classes as a bar chart; for
+a detector or a segmenter, its boxes or class map and the target the other tabs explain
+(``dense_page``)."""
 
 from __future__ import annotations
 
@@ -11,11 +13,14 @@ from PySide6.QtWidgets import (
     QLabel,
     QSpinBox,
     QSplitter,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from workbench.ui.freeze import freeze
 from workbench.ui.tabs.base import TaskPanel
+from workbench.ui.tabs.predict.dense_page import DensePage
 from workbench.ui.widgets.charts import TopKChart
 from workbench.ui.widgets.image_view import ImageView
 
@@ -66,9 +71,18 @@ class PredictPanel(TaskPanel):
         splitter.addWidget(self.view)
         splitter.addWidget(right)
         splitter.setSizes([500, 500])
+        self.classic = QWidget()
+        classic = QVBoxLayout(self.classic)
+        classic.setContentsMargins(0, 0, 0, 0)
+        classic.addWidget(splitter)
+        self.dense = DensePage(state, runner)
+        self._headline_font()
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.classic)
+        self.pages.addWidget(self.dense)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(splitter)
+        layout.addWidget(self.pages)
         state.model_changed.connect(self.request_refresh)
         state.image_changed.connect(self.request_refresh)
         state.model_loading.connect(lambda spec: self.detail.setText(f"Loading {spec} …"))
@@ -80,15 +94,31 @@ class PredictPanel(TaskPanel):
         font.setPointSizeF(font.pointSizeF() * 1.5)
         font.setBold(True)
         self.headline.setFont(font)
+        if hasattr(self, "dense"):  # built after the classifier page
+            self.dense.set_headline_font(font)
 
     def on_theme(self, _theme) -> None:
         self._headline_font()
+
+    def request_refresh(self, *_args) -> None:
+        """A dense model's target comes from this tab's prediction: predicted also while
+        the tab is hidden, so that the other tabs have something to explain."""
+        if self.state.is_dense() and self.state.target is None and not freeze.frozen:
+            self._dirty = False
+            self.refresh_now()
+        else:
+            super().request_refresh()
 
     def refresh_now(self) -> None:
         model, image = self.state.model, self.state.model_image()
         if model is None or image is None:
             self.headline.setText("–")
             self.detail.setText("Open an image" if image is None else "Loading the model …")
+            return
+        dense = model.task != "classification"
+        self.pages.setCurrentWidget(self.dense if dense else self.classic)
+        if dense:
+            self.dense.refresh(model, image)
             return
         self.runner.submit(
             partial(predict_job, model, image, self.topk.value()),
@@ -115,6 +145,8 @@ class PredictPanel(TaskPanel):
 
     def caption(self) -> str:
         model = self.state.model
+        if self.state.is_dense():
+            return self.dense.caption()
         if model is None or self.prediction is None:
             return ""
         return (f"{self.state.input_name()}: {model.name}, top-1 {self.prediction.best.label} "

@@ -66,8 +66,9 @@ def build_controls(panel) -> QWidget:
     form.addRow("Frames", row(panel.first, QLabel("to"), panel.last))
     form.addRow(row(panel.run_button, panel.stop_button))
     form.addRow(panel.status)
-    return stacked(video, analysis, _time_box(panel), _maps_box(panel),
-                   _moments_box(panel), _export_box(panel), margins=True)
+    panel.class_boxes = (_time_box(panel), _maps_box(panel), _moments_box(panel),
+                         _export_box(panel))  # hidden for a detector or a segmenter
+    return stacked(video, analysis, panel.dense.box, *panel.class_boxes, margins=True)
 
 
 FILLS = (("the clip's mean frame", "mean"), ("the frame before, frozen", "freeze"),

@@ -51,11 +51,11 @@ def display_job(path, index, model, ctx=None, quick: bool = False):
     if model is not None:
         import torch
 
-        from workbench.core.preprocess import fit_to
+        from workbench.core.preprocess import fit_to, resize_options
 
-        with torch.inference_mode():
+        with torch.inference_mode():  # the model's own crop (a detector's: the whole frame)
             pixels = fit_to(torch.from_numpy(frame[None]).permute(0, 3, 1, 2).float() / 255,
-                            model.input_size)
+                            model.input_size, **resize_options(model))
         seen = pixels[0].permute(1, 2, 0).numpy()
     return int(index), frame, seen, reader.time_of(int(index))
 

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QTabWidget, QVBoxLayout, QWidget
 
 from workbench.ui.tabs.base import TaskPanel
 from workbench.ui.tabs.video.controls import build_controls
+from workbench.ui.tabs.video.dense_overlay import DenseOverlay
 from workbench.ui.tabs.video.exports import VideoExports
 from workbench.ui.tabs.video.jobs import (
     clip_predictions_job,
@@ -61,6 +62,7 @@ class VideoPanel(VideoMaps, VideoMoments, VideoExports, TaskPanel):
         self.legend = Legend("Classes")
         views = split(True, self.player, split(False, self.timeline, self.legend,
                                                stretch=(4, 1)), stretch=(3, 2))
+        self.dense = DenseOverlay(self)  # boxes and masks of a detector or segmenter
         file_page = QWidget()
         self.lay_out(views, build_controls(self), host=file_page)
         self.live = LivePage(runner)
@@ -140,6 +142,7 @@ class VideoPanel(VideoMaps, VideoMoments, VideoExports, TaskPanel):
         self.predictions_done = False
         self._clear_moments()
         self._show_clip_rows()
+        self._show_dense(model)
         self.layer.set_model(model)
         self.followed = []
         if model is not None:
@@ -156,6 +159,16 @@ class VideoPanel(VideoMaps, VideoMoments, VideoExports, TaskPanel):
             self.player.seek_index(self.player.index)
         self._demo_if_ready()
 
+    def _show_dense(self, model) -> None:
+        """A detector or segmenter: its box instead of the classification ones."""
+        self.dense.set_model(model)
+        dense = self.dense.active()
+        for box in self.class_boxes:
+            box.setVisible(not dense)
+        self.timeline.parentWidget().setVisible(not dense)  # the timeline and its legend
+        if dense:
+            self.every.setValue(1)
+
     def _on_video(self, path) -> None:
         if path is None:
             return
@@ -170,6 +183,7 @@ class VideoPanel(VideoMaps, VideoMoments, VideoExports, TaskPanel):
         self.predictions = self.maps = None
         self.predictions_done = False
         self._clear_moments()
+        self.dense.clear()
         self.timeline.plot_probabilities(np.zeros(0), np.zeros((0, 1)), [], [])
         self.legend.set_entries([])
         rate = f"{info.fps:.2f} fps" + (" (variable)" if info.variable_fps else "")
@@ -179,7 +193,7 @@ class VideoPanel(VideoMaps, VideoMoments, VideoExports, TaskPanel):
                            f"{info.height} · {rate} · {info.frame_count} frames · "
                            f"{info.duration:.1f} s{turned}" + (f"<br><i>{credit}</i>"
                                                                if credit else ""))
-        self.every.setValue(max(1, round(info.fps / 2)))
+        self.every.setValue(1 if self.dense.active() else max(1, round(info.fps / 2)))
         for spin in (self.first, self.last):
             spin.setMaximum(info.frame_count - 1)
         self.first.setValue(0)
@@ -226,6 +240,11 @@ class VideoPanel(VideoMaps, VideoMoments, VideoExports, TaskPanel):
                 f"{len(indices)} frames")
 
     def run_predictions(self) -> None:
+        if self.dense.active():  # boxes or masks of every sampled frame
+            indices = self._frames_to_run()
+            if indices is not None:
+                self.dense.run(indices)
+            return
         planned = self._job_for_predictions()
         if planned is None:
             return
@@ -314,6 +333,7 @@ class VideoPanel(VideoMaps, VideoMoments, VideoExports, TaskPanel):
         self.timeline.set_time(seconds)
         self._show_now(index)
         self.show_map()
+        self.dense.show(index)
 
     def _show_now(self, index: int) -> None:
         result, model = self.predictions, self.state.model

@@ -33,6 +33,7 @@ class Player(QWidget):
         self.info = None
         self.index = 0
         self.frame = None  # the frame on screen, uint8
+        self.seen = None  # as the model sees it (float, its input size)
         self.dropped = 0
         self._pending = False
         self._clock = None  # (monotonic start, first index) while playing
@@ -115,7 +116,7 @@ class Player(QWidget):
     def _shown(self, result) -> None:
         index, frame, seen, seconds = result
         self._pending = False
-        self.index, self.frame = index, frame
+        self.index, self.frame, self.seen = index, frame, seen
         self.raw_view.set_image(frame)
         if seen is not None:
             self.model_view.set_image(seen)
