@@ -30,6 +30,7 @@ SUITES = (
     ("live", "benchmarks.bench_live", True),
     ("clips", "benchmarks.bench_clips", False),
     ("dense_video", "benchmarks.bench_dense_video", False),
+    ("detection", "benchmarks.bench_detection", False),
     ("inspect", "benchmarks.bench_inspect", False),
     ("zoo_load", "benchmarks.bench_zoo_load", False),
     ("responsiveness", "benchmarks.bench_responsiveness", True),

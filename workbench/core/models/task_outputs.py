@@ -12,12 +12,10 @@ from __future__ import annotations
 import torch
 
 from workbench.core.models.outputs import named_outputs, pick_output
+from workbench.core.tasks.names import CLASSIFICATION, DETECTION, SEGMENTATION, TASKS
 from workbench.errors import ModelLoadError
 
-CLASSIFICATION = "classification"
-DETECTION = "detection"
-SEGMENTATION = "segmentation"
-TASKS = (CLASSIFICATION, DETECTION, SEGMENTATION)
+__all__ = ["CLASSIFICATION", "DETECTION", "SEGMENTATION", "TASKS"]
 DETECTION_KEYS = ("boxes", "labels", "scores")
 
 

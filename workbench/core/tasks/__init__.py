@@ -2,6 +2,6 @@
 original image's pixels, and the targets that turn one detection or one region into the
 ``(N, K)`` scores every method already explains, occludes and attacks."""
 
-from workbench.core.models.task_outputs import CLASSIFICATION, DETECTION, SEGMENTATION, TASKS
+from workbench.core.tasks.names import CLASSIFICATION, DETECTION, SEGMENTATION, TASKS
 
 __all__ = ["CLASSIFICATION", "DETECTION", "SEGMENTATION", "TASKS"]

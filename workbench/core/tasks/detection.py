@@ -15,9 +15,8 @@ import torch
 
 from workbench.core.jobs import JobContext, PlainContext
 from workbench.core.preprocess import model_input
+from workbench.core.tasks.names import DEFAULT_THRESHOLD
 from workbench.errors import InputError
-
-DEFAULT_THRESHOLD = 0.5
 
 
 @dataclass

@@ -47,14 +47,29 @@ def class_scores(model, x: torch.Tensor) -> torch.Tensor:
     return logits
 
 
+def upsampled_argmax(logits: torch.Tensor, size) -> torch.Tensor:
+    """``F.interpolate(logits, size, mode="bilinear").argmax(1)``, ``(N, K, h, w)`` →
+    ``(N, H, W)``, computed with the classes last in memory: the same numbers, but the
+    argmax over classes then reads contiguous memory (3–4× faster on this CPU)."""
+    scores = logits.contiguous(memory_format=torch.channels_last)
+    if tuple(size) != tuple(scores.shape[-2:]):
+        scores = F.interpolate(scores, size=tuple(size), mode="bilinear", align_corners=False)
+    return scores.argmax(1)
+
+
+def best_class(logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(probability, class)`` of the best class per pixel of ``(N, K, h, w)`` scores
+    (classes last in memory, as in :func:`upsampled_argmax`)."""
+    probs = torch.softmax(logits.contiguous(memory_format=torch.channels_last), dim=1)
+    return probs.max(dim=1)
+
+
 def to_segmentation(logits: torch.Tensor, model, image_size) -> Segmentation:
     """One picture's ``(K, h, w)`` scores → :class:`Segmentation`."""
-    probs = torch.softmax(logits, dim=0)
-    confidence, class_map = probs.max(dim=0)
-    big = F.interpolate(logits[None], size=tuple(image_size), mode="bilinear",
-                        align_corners=False)[0]
+    confidence, class_map = (t[0] for t in best_class(logits[None]))
+    big = upsampled_argmax(logits[None], tuple(image_size))[0]
     return Segmentation(class_map.cpu().numpy().astype(np.int64),
-                        big.argmax(0).cpu().numpy().astype(np.int64),
+                        big.cpu().numpy().astype(np.int64),
                         confidence.cpu().numpy().astype(np.float32), list(model.labels))
 
 

@@ -85,19 +85,18 @@ def segment_batch(model, x: torch.Tensor, image_size) -> list:
     """:func:`~workbench.core.tasks.segmentation.to_segmentation` of a whole batch at once
     (the same operations, batched: per frame they cost as much as the forward), with the
     maps in the smallest integer type (a 1080p map is 16 MB in int64, 2 MB in uint8)."""
-    from torch.nn import functional as F
-
-    from workbench.core.tasks.segmentation import Segmentation, class_scores
+    from workbench.core.tasks.segmentation import (
+        Segmentation,
+        best_class,
+        class_scores,
+        upsampled_argmax,
+    )
 
     logits = class_scores(model, x)
     kind = torch.uint8 if logits.shape[1] <= 256 else torch.int32
     with torch.inference_mode():
-        confidence, class_map = torch.softmax(logits, dim=1).max(dim=1)
-        if tuple(image_size) == tuple(logits.shape[-2:]):
-            big = logits.argmax(1)
-        else:
-            big = F.interpolate(logits, size=tuple(image_size), mode="bilinear",
-                                align_corners=False).argmax(1)
+        confidence, class_map = best_class(logits)
+        big = upsampled_argmax(logits, tuple(image_size))
     class_map, big = class_map.to(kind).cpu().numpy(), big.to(kind).cpu().numpy()
     confidence = confidence.cpu().numpy().astype(np.float32)
     labels = list(model.labels)

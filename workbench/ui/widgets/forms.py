@@ -3,7 +3,7 @@ from the top, splitters that never collapse a view, rows and columns without mar
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
@@ -95,3 +95,16 @@ def form_box(title: str, *rows) -> QGroupBox:
             form.addRow(item)
     box.form = form
     return box
+
+
+class OnShow(QObject):
+    """Calls ``callback`` when the watched widget is shown."""
+
+    def __init__(self, callback):
+        super().__init__()
+        self.callback = callback
+
+    def eventFilter(self, _watched, event):  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.Show:
+            self.callback()
+        return False

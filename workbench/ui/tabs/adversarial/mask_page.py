@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QFileDialog, QFormLayout, QGroupBox, QLabel, QWidget
 
 from workbench.ui.tabs.occlusion.mask_canvas import MaskCanvas
-from workbench.ui.widgets.forms import button, column, row, split, stacked
+from workbench.ui.widgets.forms import OnShow, button, column, row, split, stacked
 from workbench.ui.widgets.image_view import ImageView
 from workbench.ui.widgets.param_form import ParamForm
 
@@ -49,6 +49,17 @@ def class_map_rgb(class_map: np.ndarray, labels) -> np.ndarray:
     return colours[np.clip(class_map, 0, len(labels) - 1)]
 
 
+def legend_html(maps, labels) -> str:
+    """A coloured square and the name of every class present in ``maps``."""
+    from workbench.io.palette import categorical
+
+    colours = categorical(len(labels))
+    present = sorted(set().union(*(np.unique(m).tolist() for m in maps)))
+    return " ".join(f'<span style="color:{colours[i]}">■</span>&nbsp;{labels[i]}'
+                    for i in present if 0 <= i < len(labels)
+                    and labels[i].strip("_").lower() != "background")
+
+
 def target_from(prediction: np.ndarray, mode: str, shape: np.ndarray, source: int,
                 into: int) -> np.ndarray:
     """The target mask: the clean prediction with the painted ``shape`` set to class ``into``
@@ -78,10 +89,16 @@ class MaskAttackPage:
         self.verdict = QLabel("Load a segmenter (e.g. digits_segmenter) and a picture")
         self.verdict.setWordWrap(True)
         self.verdict.setObjectName("maskAttackVerdict")
+        self.legend = QLabel("")
+        self.legend.setObjectName("maskAttackLegend")
+        self.legend.setWordWrap(True)
         top = split(False, self.canvas, self.target_view)
         bottom = split(False, self.adversarial_view, self.after_view)
-        self.views = column((split(True, top, bottom), 1), self.verdict)
+        self.views = column((split(True, top, bottom), 1), self.legend, self.verdict)
         self.controls = self._controls()
+        self._stale = False
+        self._shown = OnShow(lambda: self.predict() if self._stale else None)
+        self.views.installEventFilter(self._shown)
         panel.state.model_changed.connect(self._on_model)
         panel.state.image_changed.connect(lambda _image: self.predict())
 
@@ -96,10 +113,7 @@ class MaskAttackPage:
         self.into.setToolTip("the class the shape (or the relabelled pixels) should become")
         for combo in (self.source, self.into):
             combo.currentIndexChanged.connect(lambda _i: self.show_target())
-        self.form = ParamForm()
-        from workbench.core.adversarial.segmentation_mask import MaskAttackParams
-
-        self.form.set_params(MaskAttackParams)
+        self.form = ParamForm()  # filled when a model loads (torch is not imported before)
         self.run_button = button("Run", "craft the perturbation (Stop in the status bar)",
                                  self.run, "maskAttackRun")
         load = button("Load shape…", "a mask picture: its bright pixels become the shape",
@@ -122,12 +136,15 @@ class MaskAttackPage:
 
     # ------------------------------------------------------------------ inputs
     def segmenter(self):
-        from workbench.core.models.task_outputs import SEGMENTATION
+        from workbench.core.tasks.names import SEGMENTATION
 
         model = self.panel.state.model
         return model if model is not None and model.task == SEGMENTATION else None
 
     def _on_model(self, model) -> None:
+        from workbench.core.adversarial.segmentation_mask import MaskAttackParams
+
+        self.form.set_params(MaskAttackParams)
         labels = list(getattr(model, "labels", []) or [])
         for combo in (self.source, self.into):
             combo.blockSignals(True)
@@ -143,7 +160,11 @@ class MaskAttackPage:
         self.show_target()
 
     def predict(self) -> None:
+        """Segment the clean picture — when the page is shown (asked again on showing)."""
         self.prediction = self.result = None
+        self._stale = not self.views.isVisible()
+        if self._stale:
+            return
         model, image = self.segmenter(), self.panel.state.image
         if self.panel.state.model is not None and model is None:
             self.verdict.setText("The target-mask attack needs a segmentation model "
@@ -186,6 +207,7 @@ class MaskAttackPage:
         if target is None or model is None:
             return
         self.target_view.set_image(class_map_rgb(target, model.labels))
+        self.legend.setText("Classes: " + legend_html([target], model.labels))
 
     # ------------------------------------------------------------------ attack
     def run(self) -> None:

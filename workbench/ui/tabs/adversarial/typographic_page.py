@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.ui.widgets.forms import column, split, stacked
+from workbench.ui.widgets.forms import OnShow, column, split, stacked
 from workbench.ui.widgets.image_view import ImageView
 
 COLOURS = {"black": (0.0, 0.0, 0.0), "white": (1.0, 1.0, 1.0), "red": (0.85, 0.1, 0.1),
@@ -65,7 +65,7 @@ class TypographicPage:
         self.views = split(False, self.view, scores, stretch=(3, 1))
         self.controls = self._controls()
         self._stale = False
-        self._shown = _OnShow(self._on_shown)
+        self._shown = OnShow(self._on_shown)
         self.views.installEventFilter(self._shown)
         panel.state.image_changed.connect(self._on_image)
         panel.state.model_changed.connect(lambda _model: self.schedule())
@@ -193,19 +193,6 @@ class TypographicPage:
             self.verdict.setText(f"still {now.label} ({was.prob:.1%} → {now.prob:.1%})")
         else:
             self.verdict.setText(f"<b>{was.label} → {now.label}</b> ({now.prob:.1%})")
-
-
-class _OnShow(QObject):
-    """Calls ``callback`` when the watched widget is shown."""
-
-    def __init__(self, callback):
-        super().__init__()
-        self.callback = callback
-
-    def eventFilter(self, _watched, event):  # noqa: N802 - Qt override
-        if event.type() == QEvent.Type.Show:
-            self.callback()
-        return False
 
 
 def _display(image):

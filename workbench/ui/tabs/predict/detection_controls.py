@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.core.tasks.detection import DEFAULT_THRESHOLD
+from workbench.core.tasks.names import DEFAULT_THRESHOLD
 from workbench.ui.theme import font_px
 from workbench.ui.widgets.forms import row
 from workbench.ui.widgets.legend import swatch
@@ -42,6 +42,7 @@ class DetectionControls(QWidget):
         self.slider.setObjectName("scoreThresholdSlider")
         self.slider.setRange(0, STEPS)
         self.slider.setValue(round(DEFAULT_THRESHOLD * STEPS))
+        self.slider.setToolTip("show detections scoring at least this")
         self.spin = QDoubleSpinBox(minimum=0.0, maximum=1.0, singleStep=0.05, decimals=2)
         self.spin.setObjectName("scoreThreshold")
         self.spin.setValue(DEFAULT_THRESHOLD)

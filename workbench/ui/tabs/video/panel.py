@@ -388,6 +388,8 @@ class VideoPanel(VideoMaps, VideoMoments, VideoExports, TaskPanel):
             QTimer.singleShot(0, self.demo)
 
     def demo(self) -> None:
-        """For screenshots and lessons: predict the sampled frames, then map them."""
+        """For screenshots and lessons: predict the sampled frames, then map them (a
+        detector's or segmenter's frames show their boxes or masks instead)."""
         self.run_predictions()
-        self.run_maps()
+        if not self.dense.active():
+            self.run_maps()
