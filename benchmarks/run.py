@@ -25,6 +25,8 @@ SUITES = (
     ("occlusion", "benchmarks.bench_occlusion", False),
     ("featviz", "benchmarks.bench_featviz", False),
     ("embedding", "benchmarks.bench_embedding", False),
+    ("remote_extraction", "benchmarks.bench_remote_extraction", False),
+    ("remote", "benchmarks.bench_remote", False),
     ("adversarial", "benchmarks.bench_adversarial", False),
     ("video", "benchmarks.bench_video", False),
     ("live", "benchmarks.bench_live", True),

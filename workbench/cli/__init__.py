@@ -25,7 +25,7 @@ __all__ = ["OneLineParser", "add_model_options", "build_parser", "load_cli_model
            "normalize_argv", "parse_params"]
 
 FAMILIES = ("gui", "models", "attribution", "occlusion", "featviz", "adversarial", "embedding",
-            "video", "video_occlusion", "inspect", "report")
+            "video", "video_occlusion", "inspect", "report", "batch")
 
 
 GUI_OPTIONS = ("--session", "--model", "--tab")  # `workbench --session F` means `workbench gui …`

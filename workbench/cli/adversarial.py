@@ -187,9 +187,11 @@ def cmd_attack(args) -> int:
     targeted = resolve_target(args, model, x, image.shape[:2])
     model, goal_target = targeted.model, attack_goal(targeted, args.target)
     labels = None if targeted.label is None else [targeted.label]
+    from workbench.cli.common import run_core
+
     with progress_context() as ctx:
-        result = attack(model, x, args.method, target=goal_target, params=overrides, ctx=ctx,
-                        labels=labels)
+        result = run_core(args, attack, model, x, args.method, target=goal_target,
+                          params=overrides, ctx=ctx, labels=labels)
     adv = result.adversarial
     save_tensors(args, x, adv)
     before, after = result.probs_before[0], result.probs_after[0]

@@ -55,8 +55,8 @@ def cmd_cam(args) -> int:
     chosen = args.target if targeted.label is None else targeted.label
     targets = None if chosen is None else [chosen]
     with common.progress_context() as ctx:
-        result = attribute(model, x, args.method, layer=args.layer, targets=targets,
-                           params=overrides, ctx=ctx)
+        result = common.run_core(args, attribute, model, x, args.method, layer=args.layer,
+                                 targets=targets, params=overrides, ctx=ctx)
     heat = result.numpy()[0].astype(np.float32)
     target = result.targets[0]
     summary = {"target": target, "label": model.label(target), "layer": result.layer,

@@ -26,6 +26,11 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
                             "(NAME:random for random weights), a Hugging Face folder, or a "
                             "checkpoint file (default: efficientnet_lite0)")
     group.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps")
+    if "--cluster" not in parser._option_string_actions:  # embed / batch have their own
+        group.add_argument("--cluster", metavar="ADDRESS",
+                           help="run the core job on a Dask cluster: tcp://host:8786, "
+                                "tls://host:8786 or local:N (--device is then the worker's)")
+        parser.set_defaults(interactive_cluster=True)
     group.add_argument("--download", action="store_true",
                        help="allow downloading weights that are not cached (torchvision, HF)")
     group.add_argument("--trust", action="store_true",
@@ -117,10 +122,24 @@ def load_cli_model(args):
     from workbench.core.models import load_model
 
     check_prompt_args(args)
-    model = apply_prompts(load_model(args.model, device=args.device, download=args.download,
+    remote = getattr(args, "cluster", None) and getattr(args, "interactive_cluster", False)
+    device = "cpu" if remote else args.device  # with --cluster, --device is the worker's
+    model = apply_prompts(load_model(args.model, device=device, download=args.download,
                                      checkpoint=checkpoint_options(args)), args)
     check_task(model, getattr(args, "command", None))  # a dense model: only where it works
     return model
+
+
+def run_core(args, fn, *fn_args, ctx=None, **fn_kwargs):
+    """The command's core call ``fn(*fn_args, **fn_kwargs, ctx=ctx)``: here, or with
+    ``--cluster`` on the cluster's model holder (the same function; tensors come back on
+    the CPU)."""
+    if not getattr(args, "cluster", None):
+        return fn(*fn_args, **fn_kwargs) if ctx is None else fn(*fn_args, **fn_kwargs, ctx=ctx)
+    from workbench.core.remote.interactive import executor_for, run_call
+
+    executor = executor_for(args.cluster, args.device, checkpoint_options(args), args.download)
+    return run_call(executor, fn, fn_args, fn_kwargs, ctx)
 
 
 def parse_size(text: str) -> tuple[int, int]:

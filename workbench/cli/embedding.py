@@ -27,6 +27,8 @@ def add_parsers(sub, add_model_options) -> None:
     embed.add_argument("--out", metavar="MAP.png", help="save the map as a scatter plot")
     embed.add_argument("--save", metavar="EMB.npz",
                        help="save features (N, D), coords (N, 2), labels (N,) and paths")
+    embed.add_argument("--cluster", metavar="ADDRESS",
+                       help="extract on a Dask cluster: tcp://host:8786, tls://… or local:N")
     _add_common(embed, add_model_options)
     near = sub.add_parser("neighbors", help="nearest images to a query in a dataset, "
                                             "in the layer's feature space")
@@ -62,8 +64,14 @@ def _features(args, dataset):
     from workbench.cli.common import progress_context
 
     with progress_context() as ctx:
-        features = cached_features(model, dataset, args.layer, ctx=ctx,
-                                   batch_size=args.batch_size, use_cache=not args.no_cache)
+        if getattr(args, "cluster", None):
+            from workbench.core.remote.dataset import cluster_features
+
+            features = cluster_features(args.cluster, args.model, dataset, args.layer, ctx,
+                                        use_cache=not args.no_cache)
+        else:
+            features = cached_features(model, dataset, args.layer, ctx=ctx,
+                                       batch_size=args.batch_size, use_cache=not args.no_cache)
     return model, features, time.perf_counter() - start
 
 

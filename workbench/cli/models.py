@@ -56,7 +56,7 @@ def cmd_predict(args) -> int:
     if model.task != "classification":
         return predict_dense(args, model, image)
     check_classifier_options(args, model)
-    prediction, pixels = predict_image(model, image, args.topk)
+    prediction, pixels = common.run_core(args, predict_image, model, image, args.topk)
     if args.save_input:
         save_npy_atomic(args.save_input, pixels.detach().cpu().numpy().astype("float32"))
     rows = [score.as_dict() for score in prediction.top]

@@ -54,7 +54,7 @@ def cmd_occlusion(args) -> int:
     model = targeted.model
     chosen = args.target if targeted.label is None else targeted.label
     with common.progress_context() as ctx:
-        result = occlusion_map(model, x, fill, chosen, params, ctx)
+        result = common.run_core(args, occlusion_map, model, x, fill, chosen, params, ctx=ctx)
     if args.save_grid:
         save_npy_atomic(args.save_grid, result.target_prob.astype(np.float32))
     if args.save_input:

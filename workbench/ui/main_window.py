@@ -347,6 +347,7 @@ class MainWindow(QMainWindow):
             self.panel("Video").live.stop()  # its source thread, camera and recording
             for runner in (self.runner, self.io_runner):
                 runner.cancel_all()
+            self.compute.close()  # the cluster's client (and a local cluster), ≤ ~1 s
             for runner in (self.io_runner, self.runner):
                 remaining = SHUTDOWN_TIMEOUT_S - (time.monotonic() - started)
                 runner.shutdown(max(0.1, remaining))

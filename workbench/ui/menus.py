@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 
-from workbench.ui import sessions, shortcuts
+from workbench.ui import compute, sessions, shortcuts
 from workbench.ui.lessons import menu as lessons_menu
 
 LESSON_MODEL = "motion_3d"
@@ -49,6 +49,7 @@ def build_menus(window) -> None:
     help_menu = window.menuBar().addMenu("&Help")
     window.help_menu = help_menu
     shortcuts.install(window)  # the Go menu, View → Freeze, Help → Shortcuts
+    compute.install(window)  # Settings → Compute… (before Help) and the status bar's "where"
     add_action(window, help_menu, "&About Workbench", window.about)
 
 

@@ -40,3 +40,25 @@ def read_list(settings: QSettings, key: str) -> list[str]:
     if isinstance(value, str):
         return [value] if value else []
     return [str(v) for v in value]
+
+
+COMPUTE_KEY = "compute/address"  # "" (this computer), "tcp://…" / "tls://…", or "local:N"
+COMPUTE_REMOTE_KEY = "compute/last_scheduler"  # the last scheduler typed, to fill the dialog
+COMPUTE_WORKERS_KEY = "compute/local_workers"
+
+
+def read_compute(settings: QSettings) -> tuple[str, str, int]:
+    """Where jobs ran last time: ``(address, last scheduler address, local worker count)``."""
+    try:
+        workers = max(1, int(settings.value(COMPUTE_WORKERS_KEY, 2) or 2))
+    except (TypeError, ValueError):
+        workers = 2
+    return (str(settings.value(COMPUTE_KEY, "") or ""),
+            str(settings.value(COMPUTE_REMOTE_KEY, "") or ""), workers)
+
+
+def write_compute(settings: QSettings, address: str, scheduler: str, workers: int) -> None:
+    settings.setValue(COMPUTE_KEY, address)
+    settings.setValue(COMPUTE_REMOTE_KEY, scheduler)
+    settings.setValue(COMPUTE_WORKERS_KEY, int(workers))
+    settings.sync()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QApplication,
@@ -35,6 +35,8 @@ ERROR_SECONDS = 60
 ERROR_READ_SECONDS = 3
 LOG_LIMIT = 500
 IDLE_MS = 300  # how long no job must run before the status says Ready
+WHERE_CHARS = 64  # the "where jobs run" button is elided to about this many characters
+WHERE_SHARE = 0.4  # … and to this share of the status bar's width
 
 
 class JobStatus(QWidget):
@@ -64,6 +66,12 @@ class JobStatus(QWidget):
         self.message = QElidingLabel("")
         self.message.setObjectName("statusMessage")
         status_bar.addWidget(self.message, 1)
+        # where jobs run (workbench/ui/compute.py fills it; a click opens Settings → Compute)
+        self.where = QPushButton("This computer")
+        self.where.setObjectName("computeWhere")
+        self.where.setFlat(True)
+        self._where = ("This computer", "", False)
+        status_bar.addPermanentWidget(self.where)
         status_bar.addPermanentWidget(self)
         self._clear = QTimer(self, singleShot=True, timeout=self._clear_message)
         # "Ready" waits a moment: a stream of short jobs (Live, a slider) does not flicker
@@ -99,8 +107,25 @@ class JobStatus(QWidget):
         self._colour()
         self._clear.start((ERROR_SECONDS if error else MESSAGE_SECONDS) * 1000)
 
+    def show_where(self, text: str, detail: str = "", error: bool = False) -> None:
+        """Where jobs run ("This computer (cpu)", a cluster and its workers), elided to
+        fit; ``detail`` (the tooltip) has the whole of it; ``error`` shows it in red."""
+        self._where = (text, detail, error)
+        metrics = self.where.fontMetrics()
+        room = metrics.averageCharWidth() * WHERE_CHARS
+        if self._bar.width() > 100:
+            room = min(room, int(self._bar.width() * WHERE_SHARE))
+        self.where.setText(metrics.elidedText(text, Qt.TextElideMode.ElideRight, room))
+        self.where.setToolTip((detail or text) + "\n\nclick to change where jobs run")
+        palette = QApplication.palette()
+        if error:
+            palette.setColor(QPalette.ColorRole.ButtonText,
+                             message_colors(current_theme().dark)["error"])
+        self.where.setPalette(palette)
+
     def _on_theme(self, _theme) -> None:
         self._colour()
+        self.show_where(*self._where)
 
     def _colour(self) -> None:
         palette = QApplication.palette()  # the theme's, not the one set for the last message

@@ -127,6 +127,7 @@ class Runner(QObject):
         self._latest: dict[str, int] = {}
         self._closed = False
         self.last_error_details = ""
+        self._backend = None  # a RemoteBackend while jobs run on a cluster (worker/remote.py)
         queued = Qt.ConnectionType.QueuedConnection
         self._sig_started.connect(self._relay_started, queued)
         self._sig_progress.connect(self._relay_progress, queued)
@@ -213,6 +214,16 @@ class Runner(QObject):
             _ORPHANS.append(self._thread)
         return stopped
 
+    def set_backend(self, executor) -> None:
+        """Run jobs over a loaded model through ``executor`` (a ``RemoteExecutor``), or on
+        this thread again with ``None``; jobs already running finish where they are."""
+        from workbench.worker.remote import as_backend
+
+        self._backend = as_backend(executor)
+
+    def backend(self):
+        return self._backend
+
     def thread(self) -> QThread:  # noqa: D401 - the worker's QThread (for tests)
         return self._thread
 
@@ -224,7 +235,11 @@ class Runner(QObject):
         handle.state = "running"
         self._sig_started.emit(handle.id)
         try:
-            result = handle.fn(_WorkerContext(self, handle))
+            backend = self._backend
+            if backend is None:
+                result = handle.fn(_WorkerContext(self, handle))
+            else:
+                result = backend.run(handle.fn, _WorkerContext(self, handle))
         except Cancelled:
             self._sig_cancelled.emit(handle.id)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message

@@ -22,9 +22,13 @@ raw head maps (``heatmap`` logits, ``size``, ``offset``).
 
 from __future__ import annotations
 
+import sys
+
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from workbench.core.models import scene_weights
 
 IN_CHANNELS = 1
 MEAN = (0.1,)
@@ -149,33 +153,15 @@ def decode(maps: dict, input_hw, max_detections: int = MAX_DETECTIONS,
 
 
 def weights_path():
-    from workbench.resources import resource_path
-
-    return resource_path("models", WEIGHTS_NAME)
+    return scene_weights.weights_path(sys.modules[__name__])
 
 
 def load_trained(path=None) -> DigitsDetector:
     """The shipped detector in eval mode; raises ModelLoadError if the weights are missing."""
-    from workbench.errors import ModelLoadError
-
-    path = path or weights_path()
-    if not path.is_file():
-        raise ModelLoadError(f"digits_detector weights are missing ({path}); run "
-                             "'python -m workbench.core.models.train_digits_scenes "
-                             "--only detector'")
-    net = DigitsDetector()
-    net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-    return net.eval()
+    return scene_weights.load_trained(sys.modules[__name__], DigitsDetector, "detector", path)
 
 
 def build_pretrained():
     """``(net_in_eval_mode, prep, labels, source)`` like ``build_digits_lenet``."""
-    from workbench.core.models.train_digits_scenes import scenes_meta
-
-    net = load_trained()
-    prep = {"mean": MEAN, "std": STD, "input_size": INPUT_SIZE, "grey": True,
-            "cam_layer": DEFAULT_CAM_LAYER}
-    score = scenes_meta().get("detector", {}).get("held_out", {}).get("map50")
-    source = "CenterNet-style detector trained here on synthetic digit scenes" + (
-        f", held-out mAP@0.5 {score:.3f}" if score is not None else "")
-    return net, prep, list(LABELS), source
+    return scene_weights.pretrained(sys.modules[__name__], load_trained(), "detector", "map50",
+                                    "CenterNet-style detector")

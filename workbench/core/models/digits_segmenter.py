@@ -13,9 +13,12 @@ last spatial feature before the 1×1 classifier.
 
 from __future__ import annotations
 
-import torch
+import sys
+
 from torch import nn
 from torch.nn import functional as F
+
+from workbench.core.models import scene_weights
 
 IN_CHANNELS = 1
 MEAN = (0.1,)
@@ -85,33 +88,15 @@ class DigitsSegmenter(nn.Module):
 
 
 def weights_path():
-    from workbench.resources import resource_path
-
-    return resource_path("models", WEIGHTS_NAME)
+    return scene_weights.weights_path(sys.modules[__name__])
 
 
 def load_trained(path=None) -> DigitsSegmenter:
     """The shipped segmenter in eval mode; raises ModelLoadError if the weights are missing."""
-    from workbench.errors import ModelLoadError
-
-    path = path or weights_path()
-    if not path.is_file():
-        raise ModelLoadError(f"digits_segmenter weights are missing ({path}); run "
-                             "'python -m workbench.core.models.train_digits_scenes "
-                             "--only segmenter'")
-    net = DigitsSegmenter()
-    net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-    return net.eval()
+    return scene_weights.load_trained(sys.modules[__name__], DigitsSegmenter, "segmenter", path)
 
 
 def build_pretrained():
     """``(net_in_eval_mode, prep, labels, source)`` like ``build_digits_lenet``."""
-    from workbench.core.models.train_digits_scenes import scenes_meta
-
-    net = load_trained()
-    prep = {"mean": MEAN, "std": STD, "input_size": INPUT_SIZE, "grey": True,
-            "cam_layer": DEFAULT_CAM_LAYER}
-    score = scenes_meta().get("segmenter", {}).get("held_out", {}).get("miou")
-    source = "U-Net segmenter trained here on synthetic digit scenes" + (
-        f", held-out mIoU {score:.3f}" if score is not None else "")
-    return net, prep, list(LABELS), source
+    return scene_weights.pretrained(sys.modules[__name__], load_trained(), "segmenter", "miou",
+                                    "U-Net segmenter")

@@ -216,3 +216,21 @@ class DetectionOverlay(QObject):
 
         scene = self.view.mapViewToScene(QPointF(x, y))
         return self.image_view.canvas.mapFromScene(scene)
+
+
+def show_target_box(image_view, state) -> None:
+    """Outline the detection the tabs explain (``state.target``) on ``image_view`` (a view
+    in model-input pixels: a map over the picture), or take the outline away."""
+    from workbench.io.palette import categorical
+
+    overlay = getattr(image_view, "target_overlay", None)
+    target = state.target if state.is_dense() else None
+    if not hasattr(target, "box"):  # no target, or a region (its map shows it)
+        if overlay is not None:
+            overlay.clear()
+        return
+    if overlay is None:
+        overlay = image_view.target_overlay = DetectionOverlay(image_view)
+    colour = categorical(state.model.num_classes)[target.label]
+    overlay.set_detections([DrawnDetection(tuple(target.box), state.model.label(target.label),
+                                           colour)], picked=0)

@@ -27,6 +27,7 @@ from workbench.ui.tabs.attribution.jobs import faithfulness_job, map_job
 from workbench.ui.tabs.attribution.map_page import MapPage
 from workbench.ui.tabs.attribution.pair_page import CLASSES, IMAGES, PairPage
 from workbench.ui.tabs.base import TaskPanel
+from workbench.ui.widgets.detection_overlay import show_target_box
 from workbench.ui.widgets.display_controls import DisplayControls
 from workbench.ui.widgets.forms import row, stacked
 from workbench.ui.widgets.layer_combo import LayerCombo
@@ -266,6 +267,7 @@ class AttributionPanel(TaskPanel):
         self.seconds_per_pass[model.name] = result.seconds / max(passes, 1.0)
         self.view.set_image(result.input_image)
         self.view.set_map(result.heat, units=UNITS)
+        show_target_box(self.view, self.state)  # a detector's: which box is explained
         self.grid.set_input(result.input_image)
         where = f" at {result.layer}" if result.layer else ""
         self.view.set_title(f"{method.title} of “{result.label}” (class {result.target}, "

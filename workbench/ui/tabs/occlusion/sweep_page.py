@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from workbench.ui.tabs.occlusion.class_map import class_colors, class_image
 from workbench.ui.tabs.occlusion.paint_page import FillPicker
+from workbench.ui.widgets.detection_overlay import show_target_box
 from workbench.ui.widgets.display_controls import DisplayControls
 from workbench.ui.widgets.forms import row, stacked
 from workbench.ui.widgets.legend import Legend
@@ -92,6 +93,7 @@ class SweepPage:
                 view.set_image(picture)
         panel.drop_view.set_title(f"drop in p({target_label})")
         panel.drop_view.set_map(result.drop, units=f"drop in p({target_label})", rect=rect)
+        show_target_box(panel.drop_view, panel.state)
         panel.winner_view.set_map(result.top_prob, units="p(most probable class)", rect=rect)
         colors = class_colors(result.top_class)
         item = panel.class_view.overlay
