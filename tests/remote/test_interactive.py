@@ -167,3 +167,19 @@ def test_a_worker_killed_mid_job_is_a_clear_error(client, digits, picture):
     result = executor.run(functools.partial(map_job, digits, picture, "gradcam", None, None,
                                             {}), PlainContext())
     assert result.heat.shape == (32, 32) and executor.stats()["loads"] == 1  # a new actor
+
+
+def test_a_clip_model_keeps_its_prompts_on_the_worker(executor, picture, tmp_path):
+    """The prompts are a CLIP model's labels: the worker applies the same ones."""
+    from tests.tiny_clip import tiny_clip_dir
+    from workbench.core.models import load_model
+    from workbench.core.models.clip_zoo import set_prompts
+    from workbench.core.predict import predict_image
+
+    model = load_model(f"clip:{tiny_clip_dir(tmp_path / 'tiny_clip')}:random")
+    set_prompts(model, "a cat, a dog, a teapot", "a picture of {}")
+    job = functools.partial(predict_image, model, picture, 3)
+    (remote, _), (local, _) = executor.run(job, PlainContext()), job(PlainContext())
+    assert [c.label for c in remote.top] == [c.label for c in local.top]
+    assert {c.label for c in remote.top} == {"a cat", "a dog", "a teapot"}
+    np.testing.assert_allclose(remote.probs, local.probs, atol=1e-5)

@@ -132,6 +132,7 @@ def set_prompts(loaded, prompts, template: str | None = DEFAULT_TEMPLATE, ctx=No
     loaded.labels[:] = prompts
     loaded.extras["prompts"] = list(prompts)
     loaded.extras["template"] = template
+    loaded.extras.pop("weights_sha256", None)  # the text embeddings are part of the weights
     return prompts
 
 

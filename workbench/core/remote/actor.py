@@ -50,6 +50,10 @@ class ModelActor:
 
                 model = load_model(ref.spec, device=ref.device, download=ref.download,
                                    checkpoint=ref.checkpoint)
+                if ref.prompts:  # a CLIP model: the caller's prompts are its labels
+                    from workbench.core.models.clip_zoo import set_prompts
+
+                    set_prompts(model, list(ref.prompts), ref.template)
                 self.loads += 1
                 have = weights_sha256(model)
                 if have != ref.weights_sha256:

@@ -31,11 +31,14 @@ class ModelRef:
     target_text: str = ""  # the target's description (``extras["target"]``)
     checkpoint: Any = None  # CheckpointOptions of a checkpoint file, else None
     download: bool = False
+    prompts: tuple = ()  # a CLIP model's prompts (its labels), applied on the worker
+    template: str | None = None
 
     @property
     def key(self) -> tuple:
         """What the actor keeps one loaded model per."""
-        return (self.spec, self.device, repr(self.checkpoint), self.weights_sha256)
+        return (self.spec, self.device, repr(self.checkpoint), self.weights_sha256,
+                self.prompts, self.template)
 
 
 def is_model(value) -> bool:
@@ -54,7 +57,7 @@ def dense_target(model):
     if isinstance(head, DetectionScores):
         return head.target
     mask = head.mask.detach().cpu().numpy().astype(bool)
-    return RegionTarget(label=0, mask=mask)  # the label only names it: the mask decides
+    return RegionTarget(label=head.label, mask=mask)
 
 
 def model_ref(model, device: str | None = None, checkpoint=None, download: bool = False,
@@ -67,7 +70,8 @@ def model_ref(model, device: str | None = None, checkpoint=None, download: bool 
     return ModelRef(str(model.name), str(device or model.device), weights_sha256(model),
                     dict(versions or cluster.versions()), dense_target(model),
                     str(model.extras.get("target", "")) if model.extras.get("dense_task")
-                    else "", checkpoint, bool(download))
+                    else "", checkpoint, bool(download),
+                    tuple(model.extras.get("prompts", ())), model.extras.get("template"))
 
 
 def _map_values(values, fn):

@@ -94,8 +94,9 @@ class DetectionScores(nn.Module):
 class RegionScores(nn.Module):
     """Per-pixel logits ``(N, K, H, W)`` → ``(N, K)``: each class's mean over the region."""
 
-    def __init__(self, mask: torch.Tensor):
+    def __init__(self, mask: torch.Tensor, label: int = 0):
         super().__init__()
+        self.label = int(label)  # the class it is for (the mask alone decides the scores)
         self.register_buffer("mask", mask.float(), persistent=False)
 
     def forward(self, logits: torch.Tensor) -> torch.Tensor:
@@ -152,7 +153,7 @@ def scored_model(model, target, x: torch.Tensor | None = None):
             raise InputError(f"{model.name} is a segmenter: pick a class (and a region) as "
                              "the target")
         check_label(model, target.label)
-        head = RegionScores(region_mask(model, target, x))
+        head = RegionScores(region_mask(model, target, x), target.label)
         labels, multi = list(model.labels), False
     else:
         return model
