@@ -21,9 +21,8 @@ import numpy as np
 from workbench.core.jobs import JobContext, PlainContext
 from workbench.core.remote.dataset import (
     check_versions,
-    except_on_error,
+    completed,
     host_workers,
-    wait_some,
     worker_model,
     worker_threads,
 )
@@ -210,15 +209,5 @@ def run_batch(analysis: str, spec: str, dataset, out, params: BatchParams | None
 
 
 def _gather(client, futures, finished, ctx) -> None:
-    pending = set(futures)
-    try:
-        while pending:
-            ctx.check()
-            done, pending = wait_some(pending)
-            for future in done:
-                except_on_error(future)
-                finished(futures[future], future.result())
-                future.release()
-    except BaseException:
-        client.cancel(list(pending))
-        raise
+    for index, result in completed(client, futures, ctx):
+        finished(index, result)

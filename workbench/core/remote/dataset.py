@@ -252,31 +252,34 @@ def except_on_error(future) -> None:
     raise ClusterError(f"a task failed on the cluster: {type(error).__name__}: {error}")
 
 
-def _collect(client, futures, shards, keys, results, shard_folder, ctx, report):
-    """Wait for every shard, writing each into the cache as it arrives; Cancel cancels all."""
-    total = len(shards)
-    pending, seen = set(futures), set()
+def completed(client, futures: dict, ctx):
+    """``(futures[f], f.result())`` for each future of ``futures`` as it finishes; a task's
+    error is raised here, and Cancel (``ctx.check()``) or any error cancels the rest."""
+    pending = set(futures)
     try:
         while pending:
             ctx.check()
             done, pending = wait_some(pending)
             for future in done:
                 except_on_error(future)
-                index = futures[future]
-                payload = future.result()
-                shard_fs = _shard_set(shards[index], payload)
-                results[index] = shard_fs
-                report.computed += 1
-                seen.add(payload["worker"])
-                try:
-                    save_cached(keys[index], shard_fs, shard_folder)
-                except OSError:
-                    pass
+                yield futures[future], future.result()
                 future.release()
-                ctx.progress(len(results) / total, f"Shards {len(results)} / {total}")
     except BaseException:
         client.cancel(list(pending))
         raise
+
+
+def _collect(client, futures, shards, keys, results, shard_folder, ctx, report):
+    """Wait for every shard, writing each into the cache as it arrives; Cancel cancels all."""
+    total, seen = len(shards), set()
+    for index, payload in completed(client, futures, ctx):
+        shard_fs = _shard_set(shards[index], payload)
+        results[index] = shard_fs
+        report.computed += 1
+        seen.add(payload["worker"])
+        with contextlib.suppress(OSError):  # a read-only cache: the shard is still used
+            save_cached(keys[index], shard_fs, shard_folder)
+        ctx.progress(len(results) / total, f"Shards {len(results)} / {total}")
     report.workers = tuple(sorted(seen))
 
 
