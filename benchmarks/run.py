@@ -23,6 +23,7 @@ SUITES = (
     ("predict", "benchmarks.bench_predict", False),
     ("attribution", "benchmarks.bench_attribution", False),
     ("occlusion", "benchmarks.bench_occlusion", False),
+    ("compile", "benchmarks.bench_compile", False),
     ("featviz", "benchmarks.bench_featviz", False),
     ("embedding", "benchmarks.bench_embedding", False),
     ("remote_extraction", "benchmarks.bench_remote_extraction", False),

@@ -125,3 +125,12 @@ def test_code_folder_and_output_choice(tmp_path, capsys, monkeypatch):
     rows = json.loads(out)
     assert len(rows) == 6 and abs(sum(r["prob"] for r in rows) - 1) > 1e-3
     sys.modules.pop("clinets_wb_test", None)
+
+
+def test_compile_turned_off_says_so_and_predicts_eagerly(capsys, monkeypatch):
+    """``--compile`` with ``WORKBENCH_COMPILE=0``: one line on stderr, the same prediction."""
+    monkeypatch.setenv("WORKBENCH_COMPILE", "0")
+    code, out, err = predict(capsys, "--model", "digits_lenet", "--compile", "--topk", 3)
+    assert code == 0 and "runs eagerly: off" in err
+    _, plain, _ = predict(capsys, "--model", "digits_lenet", "--topk", 3)
+    assert json.loads(out) == json.loads(plain)

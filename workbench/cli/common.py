@@ -33,6 +33,11 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         parser.set_defaults(interactive_cluster=True)
     group.add_argument("--download", action="store_true",
                        help="allow downloading weights that are not cached (torchvision, HF)")
+    group.add_argument("--compile", action="store_true",
+                       help="forward-only work (predict, occlusion, Score-CAM, deletion / "
+                            "insertion, per-frame video) on a torch.compile copy, checked "
+                            "against eager first (the first compile takes tens of seconds; "
+                            "later runs use the on-disk cache)")
     group.add_argument("--trust", action="store_true",
                        help="allow unpickling a whole-model checkpoint (runs code from the file)")
     group.add_argument("--arch", help="architecture of a state dict: torchvision name or timm:NAME")
@@ -127,6 +132,13 @@ def load_cli_model(args):
     model = apply_prompts(load_model(args.model, device=device, download=args.download,
                                      checkpoint=checkpoint_options(args)), args)
     check_task(model, getattr(args, "command", None))  # a dense model: only where it works
+    if getattr(args, "compile", False):
+        from workbench.core import fastpath
+
+        with progress_context() as ctx:
+            state = fastpath.prepare(model, ctx)
+        if state != "ready":
+            print(f"workbench: {model.name} runs eagerly: {state}", file=sys.stderr)
     return model
 
 

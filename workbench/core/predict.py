@@ -8,6 +8,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from workbench.core import fastpath
 from workbench.core.jobs import JobContext, PlainContext
 from workbench.errors import InputError
 
@@ -76,7 +77,7 @@ def predict_pixels(
         raise InputError("the input contains NaN or infinite pixel values")
     ctx.check()
     with torch.inference_mode():
-        return logits_to_prediction(model, model.module(pixels), topk)
+        return logits_to_prediction(model, fastpath.forward(model, pixels), topk)
 
 
 def predict_image(model, image: np.ndarray, topk: int = 5, ctx: JobContext | None = None):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from workbench.core import fastpath
 from workbench.core.attribution.base import batches
 from workbench.core.attribution.integrated_gradients import make_baseline
 from workbench.core.jobs import JobContext, PlainContext
@@ -66,7 +67,7 @@ def _curve(model, mixes, target, batch_size, ctx, done, total):
     with torch.inference_mode():
         for start, stop in batches(mixes.shape[0], fit_batch(model, batch_size, "forward")):
             ctx.check()
-            out = probabilities(model, model.module(mixes[start:stop]))[:, target]
+            out = probabilities(model, fastpath.forward(model, mixes[start:stop]))[:, target]
             probs.append(out)
             ctx.progress((done + stop / mixes.shape[0]) / total, "Faithfulness")
     return torch.cat(probs).cpu().numpy()

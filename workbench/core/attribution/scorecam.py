@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
+from workbench.core import fastpath
 from workbench.core.attribution.base import (
     AttributionResult,
     batches,
@@ -71,7 +72,7 @@ class ScoreCam(CamMethod):
             for start, stop in batches(len(keep), fit_batch(model, params.batch_size, "forward")):
                 ctx.check()
                 masked = x * masks[start:stop, None]
-                probs = probabilities(model, model.module(masked))
+                probs = probabilities(model, fastpath.forward(model, masked))
                 weights[start:stop] = probs[:, target]
                 ctx.progress((done_before + stop / len(keep)) / total, "Score-CAM")
         cam = (weights.view(-1, *([1] * (activation.ndim - 1))) * activation[keep]).sum(0)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from workbench.core import fastpath
 from workbench.core.jobs import JobContext, PlainContext
 from workbench.core.occlusion.fills import apply_fill
 from workbench.core.predict import ClassScore, probabilities
@@ -57,7 +58,7 @@ def predict_masked(model, x: torch.Tensor, mask: np.ndarray, fill="grey", topk: 
     batch = masked if base_probs is not None else torch.cat([masked, image[None]])
     ctx.check()
     with torch.inference_mode():
-        probs = probabilities(model, model.module(batch)).cpu().numpy()
+        probs = probabilities(model, fastpath.forward(model, batch)).cpu().numpy()
     base = base_probs if base_probs is not None else probs[1]
     values = probs[0]
     order = np.argsort(-values)[:topk]

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 
+from workbench.core import fastpath
 from workbench.core.batching import AdaptiveBatcher, model_key
 from workbench.core.jobs import JobContext, PlainContext
 from workbench.core.occlusion.fills import apply_fill
@@ -143,7 +144,7 @@ def occlusion_map(model, x: torch.Tensor, fill="grey", target: int | None = None
     batcher = AdaptiveBatcher(model_key(model), auto_batch_size(model), params.batch_size)
     image = x[0].to(model.device)
     with torch.inference_mode():
-        base = probabilities(model, model.module(image[None]))[0]
+        base = probabilities(model, fastpath.forward(model, image[None]))[0]
     target = int(base.argmax()) if target is None else int(target)
     if not 0 <= target < base.numel():
         raise InputError(f"target class {target} is outside 0 … {base.numel() - 1}")
@@ -159,7 +160,8 @@ def occlusion_map(model, x: torch.Tensor, fill="grey", target: int | None = None
             chunk = positions[start : start + batch]
             masks = window_masks(chunk, params.window, params.stride, size, image.device)
             with torch.inference_mode():
-                probs = probabilities(model, model.module(apply_fill(image, masks, fill)))
+                occluded = apply_fill(image, masks, fill)
+                probs = probabilities(model, fastpath.forward(model, occluded))
             _store(result, chunk, probs)
         start += len(chunk)
         ctx.partial(result.snapshot())

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from workbench.core import fastpath
 from workbench.core.jobs import JobContext, PlainContext
 from workbench.core.predict import probabilities
 from workbench.core.preprocess import fit_to
@@ -115,7 +116,7 @@ def frame_predictions(model, path, indices, batch_size: int = 16,
             for chunk, frames in batches:
                 ctx.check()
                 with torch.inference_mode():
-                    logits = model.module(frames_to_input(model, frames))
+                    logits = fastpath.forward(model, frames_to_input(model, frames))
                     probs = probabilities(model, logits).cpu().numpy()
                 for values in probs:
                     row = next(rows)
