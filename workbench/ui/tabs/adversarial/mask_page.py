@@ -40,24 +40,23 @@ def mask_attack_job(model, image, target, params, ctx):
 def class_map_rgb(class_map: np.ndarray, labels) -> np.ndarray:
     """A class-index map as RGB in [0, 1]: each class its categorical colour, background
     (label "background" / "__background__") dark grey."""
+    from workbench.io.annotate import background_classes
     from workbench.io.palette import class_colors
 
     colours = np.array(class_colors(len(labels)), np.float32) / 255.0
-    for index, name in enumerate(labels):
-        if name.strip("_").lower() == "background":
-            colours[index] = 0.12
+    colours[background_classes(labels)] = 0.12
     return colours[np.clip(class_map, 0, len(labels) - 1)]
 
 
 def legend_html(maps, labels) -> str:
     """A coloured square and the name of every class present in ``maps``."""
+    from workbench.io.annotate import background_classes
     from workbench.io.palette import categorical
 
-    colours = categorical(len(labels))
+    colours, clear = categorical(len(labels)), set(background_classes(labels))
     present = sorted(set().union(*(np.unique(m).tolist() for m in maps)))
     return " ".join(f'<span style="color:{colours[i]}">■</span>&nbsp;{labels[i]}'
-                    for i in present if 0 <= i < len(labels)
-                    and labels[i].strip("_").lower() != "background")
+                    for i in present if 0 <= i < len(labels) and i not in clear)
 
 
 def target_from(prediction: np.ndarray, mode: str, shape: np.ndarray, source: int,
