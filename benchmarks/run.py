@@ -24,6 +24,7 @@ SUITES = (
     ("attribution", "benchmarks.bench_attribution", False),
     ("occlusion", "benchmarks.bench_occlusion", False),
     ("compile", "benchmarks.bench_compile", False),
+    ("compile_stall", "benchmarks.bench_compile_stall", True),
     ("featviz", "benchmarks.bench_featviz", False),
     ("embedding", "benchmarks.bench_embedding", False),
     ("remote_extraction", "benchmarks.bench_remote_extraction", False),

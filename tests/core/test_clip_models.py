@@ -71,7 +71,8 @@ def test_the_two_weightings_differ_over_time(tiny):
     assert not torch.allclose(clip, per_time)
 
 
-@pytest.fixture(scope="module", params=["r3d_18", "s3d", "mvit_v1_b"])
+@pytest.fixture(scope="module",
+                params=["r3d_18", "s3d", pytest.param("mvit_v1_b", marks=pytest.mark.slow)])
 def zoo_clip_model(request):
     return load_model(request.param + ":random")
 

@@ -35,9 +35,10 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
                        help="allow downloading weights that are not cached (torchvision, HF)")
     group.add_argument("--compile", action="store_true",
                        help="forward-only work (predict, occlusion, Score-CAM, deletion / "
-                            "insertion, per-frame video) on a torch.compile copy, checked "
-                            "against eager first (the first compile takes tens of seconds; "
-                            "later runs use the on-disk cache)")
+                            "insertion, per-frame video, embeddings, attack evaluation) on "
+                            "the model compiled ahead of time, checked against eager first "
+                            "(built once in tens of seconds and kept in the cache; later "
+                            "runs load it in under a second)")
     group.add_argument("--trust", action="store_true",
                        help="allow unpickling a whole-model checkpoint (runs code from the file)")
     group.add_argument("--arch", help="architecture of a state dict: torchvision name or timm:NAME")

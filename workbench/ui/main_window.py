@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBo
 from workbench import __version__
 from workbench.ui import menus
 from workbench.ui.clip_source import ClipSource
+from workbench.ui.fastpath import FastPath
 from workbench.ui.gc_guard import collector
 from workbench.ui.inputs_dock import InputsDock
 from workbench.ui.menus import build_menus
@@ -51,7 +52,10 @@ class MainWindow(QMainWindow):
     """
 
     def __init__(self, files=None, model: str | None = None, restore: bool = True,
-                 session: str | None = None):
+                 session: str | None = None, compile_models: bool | None = None):
+        """``compile_models``: build compiled packages in the background (default: only
+        for the real application's window, ``restore=True``; never for screenshots and
+        benchmarks, whose windows must not start a compiler)."""
         super().__init__()
         collector().acquire(self._jobs_running)  # before any worker thread starts
         self.setWindowTitle(f"Workbench {__version__}")
@@ -95,6 +99,8 @@ class MainWindow(QMainWindow):
         self._closed = False
         self._presenting, self._docks_shown = False, [True, True]
         build_menus(self)
+        self.fastpath = FastPath(self, restore if compile_models is None else compile_models)
+        self.fastpath.install_menu(self.settings_menu)
         self._persist = restore  # read the last session's settings, and save this one's
         self._restore(restore)
         self._startup_files = list(files or [])
@@ -347,6 +353,7 @@ class MainWindow(QMainWindow):
             self.panel("Video").live.stop()  # its source thread, camera and recording
             for runner in (self.runner, self.io_runner):
                 runner.cancel_all()
+            self.fastpath.close()  # the compiler helper, if one runs
             self.compute.close()  # the cluster's client (and a local cluster), ≤ ~1 s
             for runner in (self.io_runner, self.runner):
                 remaining = SHUTDOWN_TIMEOUT_S - (time.monotonic() - started)

@@ -1,5 +1,6 @@
 """Attacks and a patch on the real EfficientNet-Lite0 and bundled photos."""
 
+import pytest
 import torch
 
 from workbench.core.adversarial import attack, epsilon_sweep, quantize_8bit
@@ -38,6 +39,7 @@ def test_targeted_pgd_and_a_sweep_on_lite0(lite0, sample_image):
     assert sweep.true_prob[0] > sweep.true_prob[1] and sweep.true_prob[0] > sweep.true_prob[2]
 
 
+@pytest.mark.slow
 def test_a_briefly_trained_patch_transfers_to_unseen_photos(lite0, sample_image):
     toaster = lite0.labels.index("toaster")
     images = [model_input(lite0, sample_image(name)) for name in TRAIN]

@@ -108,6 +108,7 @@ def test_image_size_independent_of_the_model_input():
     assert last.images.shape == (1, 40, 40, 3)
 
 
+@pytest.mark.slow
 def test_lite0_channel_images_excite_their_own_channel(lite0):
     layer, channels = "_blocks.10", [3, 17, 40, 99]
     images = []

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from workbench.core import fastpath
 from workbench.errors import InputError
 
 WHITE = (1.0, 1.0, 1.0)
@@ -122,7 +123,7 @@ def typographic_effect(model, image: np.ndarray, spec: TextSpec, k: int = 5,
         raise InputError("the typographic attack writes on a picture; load an image model")
     batch = torch.cat([model_input(model, image), model_input(model, written)])
     with torch.inference_mode():
-        logits = model.module(batch).float()
+        logits = fastpath.forward(model, batch).float()
     if not torch.isfinite(logits).all():
         raise InputError(f"model {model.name} produced NaN or infinite outputs")
     probs = probabilities(model, logits)

@@ -103,8 +103,8 @@ class _StopForward(Exception):
 
 
 class _Recorder:
-    def __init__(self, info=None):
-        self.info = info
+    def __init__(self, info=None, layer: str = ""):
+        self.info, self.layer = info, layer
         self.output: torch.Tensor | None = None
         self.calls = 0
         self.stop = False
@@ -123,7 +123,7 @@ class _Recorder:
 def record_layer(model, layer: str):
     """Install a forward hook on ``layer`` that keeps its pooled output; always removed."""
     module = model.layer_module(layer)
-    recorder = _Recorder(model.layer_info(layer))
+    recorder = _Recorder(model.layer_info(layer), layer)
     handle = module.register_forward_hook(recorder)
     try:
         yield recorder
@@ -133,8 +133,14 @@ def record_layer(model, layer: str):
 
 
 def forward_features(model, recorder: _Recorder, x: torch.Tensor) -> torch.Tensor:
-    """Run ``x`` to the recorded layer; after a first full pass that showed the layer runs
-    once, stop each pass right after it."""
+    """Run ``x`` to the recorded layer: the compiled package when it returns this layer
+    (:func:`workbench.core.fastpath.features`), else eagerly — after a first full pass
+    that showed the layer runs once, stopping each pass right after it."""
+    from workbench.core import fastpath
+
+    fast = fastpath.features(model, recorder.layer, x)
+    if fast is not None:
+        return fast
     recorder.calls, recorder.output = 0, None
     with torch.inference_mode():
         try:

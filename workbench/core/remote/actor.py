@@ -40,27 +40,13 @@ class ModelActor:
     # ----------------------------------------------------------------- models
     def model(self, ref):
         """The loaded model ``ref`` names (loaded on first use), seen through its target."""
-        from workbench.core.provenance import weights_sha256
-        from workbench.core.remote.refs import apply_target
+        from workbench.core.remote.refs import apply_target, load_ref
 
         with self._lock:
             model = self._models.get(ref.key)
             if model is None:
-                from workbench.core.models import load_model
-
-                model = load_model(ref.spec, device=ref.device, download=ref.download,
-                                   checkpoint=ref.checkpoint)
-                if ref.prompts:  # a CLIP model: the caller's prompts are its labels
-                    from workbench.core.models.clip_zoo import set_prompts
-
-                    set_prompts(model, list(ref.prompts), ref.template)
+                model = load_ref(ref, f"the worker {self.address}", ClusterError)
                 self.loads += 1
-                have = weights_sha256(model)
-                if have != ref.weights_sha256:
-                    raise ClusterError(
-                        f"the worker {self.address} loaded {ref.spec} with other weights "
-                        f"(sha256 {have[:12]}…, this computer: {ref.weights_sha256[:12]}…): "
-                        "give it the same weights file")
                 self._models[ref.key] = model
         return apply_target(model, ref)
 

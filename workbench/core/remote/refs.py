@@ -74,6 +74,27 @@ def model_ref(model, device: str | None = None, checkpoint=None, download: bool 
                     tuple(model.extras.get("prompts", ())), model.extras.get("template"))
 
 
+def load_ref(ref: ModelRef, where: str = "this process", error=None):
+    """The model ``ref`` names, loaded here (a CLIP model's prompts applied) and proven to
+    have the caller's weights; ``error`` (a WorkbenchError class) says otherwise."""
+    from workbench.core.models import load_model
+    from workbench.core.provenance import weights_sha256
+    from workbench.errors import WorkbenchError
+
+    model = load_model(ref.spec, device=ref.device, download=ref.download,
+                       checkpoint=ref.checkpoint)
+    if ref.prompts:  # a CLIP model: the caller's prompts are its labels
+        from workbench.core.models.clip_zoo import set_prompts
+
+        set_prompts(model, list(ref.prompts), ref.template)
+    have = weights_sha256(model)
+    if have != ref.weights_sha256:
+        raise (error or WorkbenchError)(
+            f"{where} loaded {ref.spec} with other weights (sha256 {have[:12]}…, this "
+            f"computer: {ref.weights_sha256[:12]}…): give it the same weights file")
+    return model
+
+
 def _map_values(values, fn):
     if isinstance(values, dict):
         return {name: _map_values(value, fn) for name, value in values.items()}

@@ -43,6 +43,7 @@ def attack_job(model, image, method, target, params, ctx, source=None) -> Attack
     target class (its detection vanishes, or its region changes class)."""
     import torch
 
+    from workbench.core import fastpath
     from workbench.core.adversarial import attack, quantize_8bit
     from workbench.core.preprocess import model_input, to_image
 
@@ -53,7 +54,7 @@ def attack_job(model, image, method, target, params, ctx, source=None) -> Attack
     with torch.inference_mode():
         from workbench.core.predict import probabilities
 
-        quantized = probabilities(model, model.module(quantize_8bit(adv, x)))[0]
+        quantized = probabilities(model, fastpath.forward(model, quantize_8bit(adv, x)))[0]
     target_class = int(result.targets[0]) if result.targeted else None
     true_class = int(result.source[0])
     quantized_top = _scores(model, quantized, 1)[0]
@@ -178,6 +179,7 @@ def train_patch_job(model, images, target, params, ctx):
 def apply_patch_job(model, image, patch, mask, position, scale, angle, ctx):
     import torch
 
+    from workbench.core import fastpath
     from workbench.core.adversarial.patch import apply_patch
     from workbench.core.preprocess import model_input, to_image
 
@@ -188,7 +190,7 @@ def apply_patch_job(model, image, patch, mask, position, scale, angle, ctx):
     with torch.inference_mode():
         from workbench.core.predict import probabilities
 
-        probs = probabilities(model, model.module(pasted))[0]
+        probs = probabilities(model, fastpath.forward(model, pasted))[0]
     return to_image(pasted), _scores(model, probs, 5)
 
 

@@ -29,9 +29,11 @@ class MapResult:
 def _probabilities(model, x, logits):
     import torch
 
+    from workbench.core import fastpath
+
     if logits is None:
         with torch.inference_mode():
-            logits = model.module(x)
+            logits = fastpath.forward(model, x)
     from workbench.core.predict import probabilities
 
     return probabilities(model, logits[:1])[0]

@@ -7,12 +7,13 @@ def base_job(model, image, ctx):
     """The unmasked input as numpy, and its probabilities (cached by the panel)."""
     import torch
 
+    from workbench.core import fastpath
     from workbench.core.predict import probabilities
     from workbench.core.preprocess import model_input, to_image
 
     x = model_input(model, image)
     with torch.inference_mode():
-        probs = probabilities(model, model.module(x))[0].cpu().numpy()
+        probs = probabilities(model, fastpath.forward(model, x))[0].cpu().numpy()
     return to_image(x), probs
 
 

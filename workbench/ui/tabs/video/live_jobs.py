@@ -23,6 +23,8 @@ def live_job(model, frame, clip, cam: bool, topk: int, ctx) -> LiveResult:
     both)."""
     import torch
 
+    from workbench.core import fastpath
+
     ctx.check()
     if clip is not None:
         from workbench.core.video.clips import clips_to_input
@@ -42,7 +44,7 @@ def live_job(model, frame, clip, cam: bool, topk: int, ctx) -> LiveResult:
         heat = maps[-1] if maps.ndim == 3 else maps  # a clip: the map of its newest frame
     else:
         with torch.inference_mode():
-            logits = model.module(x)
+            logits = fastpath.forward(model, x)
     from workbench.core.predict import logits_to_prediction
 
     return LiveResult(logits_to_prediction(model, logits, topk).top, heat, layer)
