@@ -40,14 +40,19 @@ class Tapped(nn.Module):
         from workbench.core.embedding.features import pool
 
         seen = []
-        handle = self.module.net.get_submodule(self.layer).register_forward_hook(
-            lambda _module, _inputs, output: seen.append(output))
+
+        def keep(_module, _inputs, output):
+            """Pool at once, as the eager hook does: a later in-place op (DenseNet's
+            ReLU after its feature block) changes the tensor itself."""
+            tensor = output if isinstance(output, torch.Tensor) else output[0]
+            seen.append(pool(tensor, self.info))
+
+        handle = self.module.net.get_submodule(self.layer).register_forward_hook(keep)
         try:
             logits = self.module(x)
         finally:
             handle.remove()
-        output = seen[-1] if isinstance(seen[-1], torch.Tensor) else seen[-1][0]
-        return logits, pool(output, self.info)
+        return logits, seen[-1]
 
 
 class Cast(nn.Module):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-FORMAT = 1  # bump when what a package holds or returns changes
+FORMAT = 2  # bump when what a package holds or returns changes (2: features pooled in the hook)
 PRECISIONS = ("float32", "tf32", "bfloat16")
 DEFAULT_PRECISION = "float32"
 
